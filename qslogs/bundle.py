@@ -1,0 +1,250 @@
+"""Open what the user gave (folders, Log Collector zips, single files) and list its files.
+
+Nothing is parsed here and nothing is extracted to disk: zip members are read in place. Member names
+are normalised once (``\\`` → ``/``, no drive letter, no ``..``), so the rest of qslogs never sees a
+Windows path. Limits guard against zip bombs, zip loops and runaway files; a member that breaks a limit
+or cannot be read becomes a :class:`~qslogs.findings.FileIssue`, and the rest of the bundle goes on.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import stat
+import zipfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+from qslogs.errors import BundleError
+from qslogs.findings import FileIssue
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Safety limits for reading untrusted bundles; every one can be raised by the caller."""
+
+    max_member_bytes: int = 2 * 1024**3
+    """Largest file (or zip member, uncompressed) that is read."""
+    max_ratio: float = 200.0
+    """Largest uncompressed/compressed ratio of a zip member above 1 MiB (zip-bomb guard)."""
+    max_total_bytes: int = 64 * 1024**3
+    """Largest total uncompressed size read from one bundle."""
+    max_depth: int = 2
+    """How many zips deep a zip inside a zip is still opened."""
+    max_nested_zip_bytes: int = 512 * 1024**2
+    """Largest zip inside a zip that is opened (it is held in memory)."""
+    max_line_chars: int = 1_000_000
+    """Longest line kept whole; longer lines are cut and reported as bad lines."""
+
+
+@dataclass(frozen=True)
+class Member:
+    """One file of the bundle: a file on disk or a zip member, with a normalised relative name."""
+
+    name: str
+    """Normalised path relative to its source, ``/``-separated (``Log/Engine/Trace/X_System_Engine.txt``)."""
+    display: str
+    """How the file is named to the user (source-qualified when several sources were given)."""
+    size: int
+    _reader: Callable[[int | None], bytes] = field(repr=False, compare=False)
+
+    def read(self, limit: int | None = None) -> bytes:
+        """The file's bytes (at most ``limit`` of them); raises OSError/zip errors on damage."""
+        return self._reader(limit)
+
+    @property
+    def basename(self) -> str:
+        return PurePosixPath(self.name).name
+
+
+@dataclass
+class Bundle:
+    """Everything that was given, as a flat list of members plus the files that could not be listed."""
+
+    sources: list[str]
+    members: list[Member]
+    issues: list[FileIssue]
+    _zips: list[zipfile.ZipFile] = field(default_factory=list, repr=False)
+
+    def close(self) -> None:
+        for zf in self._zips:
+            zf.close()
+        self._zips.clear()
+
+    def __enter__(self) -> Bundle:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def normalise_name(raw: str) -> tuple[str, bool]:
+    """Turn a zip/Windows member name into a safe relative POSIX path; say whether it had to be changed.
+
+    ``..``, absolute roots and drive letters are dropped (the name is only ever a label, never a path
+    written to), and the caller reports the member as suspicious when the flag is true.
+    """
+    text = raw.replace("\\", "/")
+    parts = [p for p in text.split("/") if p not in ("", ".")]
+    unsafe = text.startswith("/") or ".." in parts or (bool(parts) and parts[0].endswith(":"))
+    parts = [p for p in parts if p != ".." and not (p.endswith(":") and len(p) == 2)]
+    return "/".join(parts), unsafe
+
+
+def open_bundle(paths: list[str | Path], limits: Limits | None = None) -> Bundle:
+    """List every file under the given folders, zips and files.
+
+    Raises :class:`BundleError` only when nothing usable was given (a path that does not exist, or
+    no path at all); damaged members are reported in ``Bundle.issues`` instead.
+    """
+    limits = limits or Limits()
+    if not paths:
+        raise BundleError("no input given: name a Log Collector .zip, a log folder or log files")
+    bundle = Bundle(sources=[str(p) for p in paths], members=[], issues=[])
+    multi = len(paths) > 1
+    for raw in paths:
+        path = Path(raw)
+        if not path.exists() and not path.is_symlink():
+            raise BundleError(f"{path}: no such file or folder")
+        prefix = f"{path.name}/" if multi else ""
+        if path.is_dir():
+            _walk_folder(bundle, path, prefix, limits)
+        elif zipfile.is_zipfile(path):
+            _open_zip_file(bundle, path, prefix, limits)
+        elif path.is_file():
+            bundle.members.append(_disk_member(path, path.name, f"{prefix}{path.name}" if multi else path.name))
+        else:
+            raise BundleError(f"{path}: not a regular file or folder")
+    bundle.members.sort(key=lambda m: m.display)
+    return bundle
+
+
+def _disk_member(path: Path, name: str, display: str) -> Member:
+    def reader(limit: int | None) -> bytes:
+        with open(path, "rb") as fh:
+            return fh.read() if limit is None else fh.read(limit)
+
+    return Member(name=name, display=display, size=path.stat().st_size, _reader=reader)
+
+
+def _walk_folder(bundle: Bundle, root: Path, prefix: str, limits: Limits) -> None:
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+        dirnames.sort()
+        here = Path(dirpath)
+        for linked in [d for d in dirnames if (here / d).is_symlink()]:
+            rel = (here / linked).relative_to(root).as_posix()
+            bundle.issues.append(FileIssue(f"{prefix}{rel}", "symbolic link to a folder: not followed"))
+        for fname in sorted(filenames):
+            full = here / fname
+            rel = full.relative_to(root).as_posix()
+            display = f"{prefix}{rel}"
+            try:
+                st = full.lstat()
+            except OSError as exc:
+                bundle.issues.append(FileIssue(display, f"cannot read: {exc.strerror or exc}"))
+                continue
+            if stat.S_ISLNK(st.st_mode):
+                bundle.issues.append(FileIssue(display, "symbolic link: not followed"))
+                continue
+            if not stat.S_ISREG(st.st_mode):
+                bundle.issues.append(FileIssue(display, "not a regular file"))
+                continue
+            if not os.access(full, os.R_OK):
+                bundle.issues.append(FileIssue(display, "cannot read: permission denied"))
+                continue
+            if fname.lower().endswith(".zip") and zipfile.is_zipfile(full):
+                _open_zip_file(bundle, full, f"{display}!", limits)
+                continue
+            bundle.members.append(_disk_member(full, rel, display))
+
+
+def _open_zip_file(bundle: Bundle, path: Path, prefix: str, limits: Limits) -> None:
+    try:
+        zf = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        bundle.issues.append(FileIssue(prefix.rstrip("!/") or str(path), f"corrupt zip: {exc}"))
+        return
+    bundle._zips.append(zf)
+    _add_zip_members(bundle, zf, prefix, limits, depth=1)
+
+
+def _add_zip_members(bundle: Bundle, zf: zipfile.ZipFile, prefix: str, limits: Limits, depth: int) -> None:
+    try:
+        infos = zf.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:  # pragma: no cover - infolist is in memory
+        bundle.issues.append(FileIssue(prefix.rstrip("!"), f"corrupt zip: {exc}"))
+        return
+    for info in infos:
+        if info.is_dir():
+            continue
+        name, unsafe = normalise_name(info.filename)
+        display = f"{prefix}{name}"
+        if not name:
+            bundle.issues.append(FileIssue(f"{prefix}{info.filename}", "zip member with an empty name"))
+            continue
+        if unsafe:
+            bundle.issues.append(
+                FileIssue(display, f"zip member name {info.filename!r} points outside the bundle: read as {name!r}")
+            )
+        problem = _member_problem(info, limits)
+        if problem:
+            bundle.issues.append(FileIssue(display, problem))
+            continue
+        if name.lower().endswith(".zip"):
+            _open_nested_zip(bundle, zf, info, f"{display}!", limits, depth)
+            continue
+        bundle.members.append(
+            Member(name=name, display=display, size=info.file_size, _reader=_zip_reader(zf, info, limits))
+        )
+
+
+def _member_problem(info: zipfile.ZipInfo, limits: Limits) -> str | None:
+    if info.flag_bits & 0x1:
+        return "encrypted zip member: cannot be read without its password"
+    if info.file_size > limits.max_member_bytes:
+        return f"member of {info.file_size:,} bytes exceeds the {limits.max_member_bytes:,}-byte limit"
+    if info.file_size > 1024**2 and info.file_size > limits.max_ratio * max(info.compress_size, 1):
+        return (f"compression ratio {info.file_size / max(info.compress_size, 1):,.0f}:1 exceeds "
+                f"{limits.max_ratio:,.0f}:1 (possible zip bomb)")
+    return None
+
+
+def _zip_reader(zf: zipfile.ZipFile, info: zipfile.ZipInfo, limits: Limits) -> Callable[[int | None], bytes]:
+    def reader(limit: int | None) -> bytes:
+        cap = limits.max_member_bytes if limit is None else min(limit, limits.max_member_bytes)
+        with zf.open(info) as fh:
+            data = fh.read(cap + 1 if limit is None else cap)
+        if limit is None and len(data) > cap:
+            raise ValueError(f"member grows beyond the {cap:,}-byte limit while reading (declared size lies)")
+        return data
+
+    return reader
+
+
+def _open_nested_zip(
+    bundle: Bundle, zf: zipfile.ZipFile, info: zipfile.ZipInfo, prefix: str, limits: Limits, depth: int
+) -> None:
+    where = prefix.rstrip("!")
+    if depth >= limits.max_depth:
+        bundle.issues.append(FileIssue(where, f"zip nested deeper than {limits.max_depth} levels: not opened"))
+        return
+    if info.file_size > limits.max_nested_zip_bytes:
+        bundle.issues.append(FileIssue(where, "zip inside a zip larger than the nested-zip limit: not opened"))
+        return
+    try:
+        data = zf.read(info)
+        inner = zipfile.ZipFile(io.BytesIO(data))
+    except (zipfile.BadZipFile, OSError, ValueError, RuntimeError, EOFError) as exc:
+        bundle.issues.append(FileIssue(where, f"corrupt zip: {exc}"))
+        return
+    bundle._zips.append(inner)
+    _add_zip_members(bundle, inner, prefix, limits, depth + 1)
+
+
+def iter_json_dumps(bundle: Bundle) -> Iterator[tuple[str, Member]]:
+    """Top-level ``<Name>_<guid>.json`` Log Collector dumps as (Name, member)."""
+    for member in bundle.members:
+        parts = PurePosixPath(member.name).parts
+        if len(parts) == 1 and member.name.lower().endswith(".json") and "_" in member.name:
+            yield member.name.rsplit("_", 1)[0], member

@@ -1,0 +1,115 @@
+"""Frames and findings → JSON-ready dicts, Parquet datasets and CSV.
+
+The JSON shapes printed by ``--json`` are built here, so the CLI stays a thin shell and a Python
+caller gets the same objects. Output is deterministic: the same input gives byte-identical files.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from qslogs.errors import ReportError
+from qslogs.frames import Frames
+from qslogs.schemas import TIME_COLUMN, Family
+
+#: ``qslogs inspect --json`` keys of each file object, in order.
+INSPECT_FILE_KEYS = ("path", "kind", "host", "records", "bad_lines", "first", "last")
+
+
+def to_jsonable(value: Any) -> Any:
+    """Datetimes to ISO 8601 strings (UTC ``Z`` where aware), recursively through lists and dicts."""
+    if isinstance(value, datetime):
+        if value.tzinfo is not None:
+            return value.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        return value.isoformat(timespec="milliseconds")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [to_jsonable(v) for v in value]
+    if isinstance(value, float) and value != value:  # NaN
+        return None
+    return value
+
+
+def dumps(obj: Any) -> str:
+    """The one JSON encoding of qslogs output: sorted where order carries no meaning, 2-space indent."""
+    return json.dumps(to_jsonable(obj), indent=2, ensure_ascii=False)
+
+
+def inventory_summary(frames: Frames) -> dict[str, Any]:
+    """The ``qslogs inspect --json`` object: ``files`` (one per file) and ``kinds`` (totals per kind)."""
+    files = frames.files.sort("path")
+    kinds: dict[str, dict[str, int]] = {}
+    for row in files.group_by("kind").agg(pl.len().alias("files"), pl.col("records").sum()).sort("kind").iter_rows(
+            named=True):
+        kinds[row["kind"]] = {"files": int(row["files"]), "records": int(row["records"])}
+    first, last = frames.time_span
+    return {
+        "files": [{k: row[k] for k in (*INSPECT_FILE_KEYS, "status", "note")} for row in files.iter_rows(named=True)],
+        "kinds": kinds,
+        "totals": {
+            "files": files.height,
+            "records": int(files["records"].sum()),
+            "bad_lines": frames.bad_lines.height,
+            "file_issues": len(frames.file_issues),
+            "first": first,
+            "last": last,
+            "hosts": sorted(h for h in files["host"].drop_nulls().unique().to_list()),
+        },
+        "file_issues": [{"path": i.path, "reason": i.reason} for i in frames.file_issues],
+    }
+
+
+def kind_dir(kind: str) -> str:
+    """Folder name of a kind's dataset: ``Scheduler/TaskExecution`` → ``Scheduler.TaskExecution``."""
+    return kind.replace("/", ".")
+
+
+def write_parquet(frames: Frames, out_dir: str | Path) -> list[Path]:
+    """One hive-partitioned dataset per kind (``<kind>/host=<node>/date=<YYYY-MM-DD>/*.parquet``).
+
+    Also writes ``bad_lines.parquet`` and ``files.parquet`` (the inventory). Existing datasets of the
+    same kinds are replaced, so a re-run never mixes old and new rows.
+    """
+    out = Path(out_dir)
+    written: list[Path] = []
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        for kind in sorted(frames.frames):
+            frame = frames.frames[kind]
+            target = out / kind_dir(kind)
+            if target.exists():
+                shutil.rmtree(target)
+            frame = _with_partitions(frame)
+            frame.write_parquet(target, partition_by=["host", "date"], mkdir=True)
+            written.append(target)
+        for name, frame in (("bad_lines", frames.bad_lines), ("files", frames.files)):
+            path = out / f"{name}.parquet"
+            frame.write_parquet(path)
+            written.append(path)
+    except OSError as exc:
+        raise ReportError(str(out), exc.strerror or str(exc)) from exc
+    return written
+
+
+def _with_partitions(frame: pl.DataFrame) -> pl.DataFrame:
+    """Add the ``date`` partition column from the record time; sort for deterministic files."""
+    time_cols = [c for c in (*{TIME_COLUMN[f] for f in Family}, "start") if c in frame.columns]
+    if "host" not in frame.columns:
+        frame = frame.with_columns(pl.lit(None, pl.String).alias("host"))
+    frame = frame.with_columns(pl.col("host").fill_null("unknown"))
+    if time_cols:
+        day = pl.col(time_cols[0]).dt.strftime("%Y-%m-%d").fill_null("unknown")
+    else:
+        day = pl.lit("unknown")
+    frame = frame.with_columns(day.alias("date"))
+    order = [c for c in ("source_file", "line_no") if c in frame.columns]
+    return frame.sort(order) if order else frame

@@ -1,0 +1,271 @@
+"""Inventory → one frame per log kind, plus bad lines, file issues and the bundle's metadata.
+
+This is the one place that reads file contents. Each file is read once, deduplicated by content
+(Log Collector collision copies), classified, and parsed by its family's parser; the frames of one
+kind from many files and nodes are concatenated. Analyses get :class:`Frames` and never open files.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from qslogs.clock import local_to_utc
+from qslogs.bundle import Bundle, Limits, Member, iter_json_dumps, open_bundle
+from qslogs.errors import ParseError, QslogsError
+from qslogs.findings import FileIssue
+from qslogs.inventory import HEAD_BYTES, SCRIPT, FileEntry, classify
+
+from qslogs.parsers.service_logs import ParsedFile, parse_tabular
+from qslogs.schemas import BAD_LINE_SCHEMA, Family
+from qslogs.timeutil import UTC_DATETIME
+
+#: Progress callback: (files done, files total, file being read).
+Progress = Callable[[int, int, str], None]
+
+SCRIPT_SUMMARY = "Script/Summary"
+
+FILE_STATS_SCHEMA: dict[str, pl.DataType] = {
+    "path": pl.String(),
+    "kind": pl.String(),
+    "family": pl.String(),
+    "service": pl.String(),
+    "host": pl.String(),
+    "archived": pl.Boolean(),
+    "size": pl.Int64(),
+    "status": pl.String(),
+    "records": pl.Int64(),
+    "bad_lines": pl.Int64(),
+    "lines": pl.Int64(),
+    "first": UTC_DATETIME,
+    "last": UTC_DATETIME,
+    "encoding": pl.String(),
+    "note": pl.String(),
+}
+"""One row per file: ``status`` is parsed, empty, unknown, duplicate or error."""
+
+OFFSETS_SCHEMA: dict[str, pl.DataType] = {"host": pl.String(), "time": UTC_DATETIME, "offset_minutes": pl.Int32()}
+
+
+@dataclass
+class Frames:
+    """Everything parsed from a bundle, ready for analyses."""
+
+    frames: dict[str, pl.DataFrame]
+    """Records per kind (``Scheduler/TaskExecution``, ``Script``, ``Script/Summary``, …)."""
+    files: pl.DataFrame
+    """Per-file inventory with counts (schema :data:`FILE_STATS_SCHEMA`)."""
+    bad_lines: pl.DataFrame
+    """Every line that did not become a record (schema :data:`qslogs.schemas.BAD_LINE_SCHEMA`)."""
+    file_issues: list[FileIssue]
+    """Files that could not be read, or only partly, with the reason."""
+    offsets: pl.DataFrame
+    """Local UTC offsets per node over time (schema :data:`OFFSETS_SCHEMA`), to place naive script times."""
+    meta: dict[str, Any] = field(default_factory=dict)
+    """Log Collector JSON dumps by name (``CalInfo``, ``LicenseAgent``, ``QrsAbout``, …)."""
+    sources: list[str] = field(default_factory=list)
+
+    def lazy(self, kind: str) -> pl.LazyFrame:
+        """A kind's records as a LazyFrame (empty, with no columns, when the bundle has none)."""
+        frame = self.frames.get(kind)
+        return frame.lazy() if frame is not None else pl.LazyFrame()
+
+    def has(self, kind: str) -> bool:
+        return kind in self.frames and self.frames[kind].height > 0
+
+    @property
+    def time_span(self) -> tuple[datetime | None, datetime | None]:
+        """First and last record time over every parsed file."""
+        first, last = self.files["first"].min(), self.files["last"].max()
+        return (first if isinstance(first, datetime) else None, last if isinstance(last, datetime) else None)
+
+
+def load_frames(
+    paths: list[str | Path],
+    *,
+    strict: bool = False,
+    limits: Limits | None = None,
+    progress: Progress | None = None,
+) -> Frames:
+    """Open a bundle and parse every file in it (see :func:`parse_bundle`)."""
+    limits = limits or Limits()
+    with open_bundle(paths, limits) as bundle:
+        return parse_bundle(bundle, strict=strict, limits=limits, progress=progress)
+
+
+def parse_bundle(
+    bundle: Bundle, *, strict: bool = False, limits: Limits | None = None, progress: Progress | None = None
+) -> Frames:
+    """Parse every member of an opened bundle; damaged files become file issues, never exceptions.
+
+    Under ``strict`` the first bad line raises :class:`~qslogs.errors.ParseError` instead.
+    """
+    limits = limits or Limits()
+    acc = _Accumulator(issues=list(bundle.issues))
+    total = len(bundle.members)
+    dumps = {m.display for _, m in iter_json_dumps(bundle)}
+    for i, member in enumerate(bundle.members):
+        if progress:
+            progress(i, total, member.display)
+        if member.display in dumps:
+            continue
+        acc.add(member, strict=strict, limits=limits)
+    if progress:
+        progress(total, total, "")
+    meta = _read_dumps(bundle, acc.issues)
+    return acc.finish(meta, bundle.sources)
+
+
+@dataclass
+class _Accumulator:
+    issues: list[FileIssue]
+    parts: dict[str, list[pl.DataFrame]] = field(default_factory=dict)
+    scripts: list[Any] = field(default_factory=list)
+    bad: list[pl.DataFrame] = field(default_factory=list)
+    stats: list[dict[str, Any]] = field(default_factory=list)
+    offsets: list[pl.DataFrame] = field(default_factory=list)
+    seen: dict[bytes, str] = field(default_factory=dict)
+
+    def add(self, member: Member, *, strict: bool, limits: Limits) -> None:
+        try:
+            data = member.read()
+        except (OSError, ValueError, RuntimeError, EOFError, Exception) as exc:  # zlib.error, BadZipFile, …
+            reason = f"cannot read: {exc}"
+            self.issues.append(FileIssue(member.display, reason))
+            self._stat(classify_safe(member, b""), "error", note=reason)
+            return
+        entry = classify_safe(member, data[:HEAD_BYTES])
+        digest = hashlib.sha1(data).digest()
+        if entry.is_log and digest in self.seen:
+            self._stat(entry, "duplicate", note=f"same content as {self.seen[digest]}")
+            return
+        self.seen.setdefault(digest, entry.path)
+        if not entry.is_log:
+            self._stat(entry, "empty" if entry.reason == "empty file" else "unknown", note=entry.reason)
+            return
+        try:
+            if entry.family is Family.SCRIPT:
+                self._add_script(entry, data, strict)
+            else:
+                self._add_tabular(entry, parse_tabular(data, entry, strict=strict,
+                                                       max_line_chars=limits.max_line_chars))
+        except QslogsError as exc:
+            if strict or not isinstance(exc, ParseError):
+                raise
+        except pl.exceptions.PolarsError as exc:  # a damaged file must not stop the bundle
+            reason = f"cannot parse: {type(exc).__name__}: {exc}".splitlines()[0]
+            self.issues.append(FileIssue(entry.path, reason))
+            self._stat(entry, "error", note=reason)
+
+    def _add_tabular(self, entry: FileEntry, parsed: ParsedFile) -> None:
+        self.parts.setdefault(entry.kind, []).append(parsed.frame)
+        if parsed.bad_lines.height:
+            self.bad.append(parsed.bad_lines)
+        if parsed.offsets.height and entry.host:
+            self.offsets.append(parsed.offsets.select(pl.lit(entry.host).alias("host"), "time", "offset_minutes"))
+        note = []
+        if parsed.encoding != "utf-8":
+            note.append(f"read as {parsed.encoding}")
+        if parsed.trailer:
+            note.append("signature trailer")
+        if parsed.continuation:
+            note.append(f"{parsed.continuation} continuation lines joined")
+        host = entry.host
+        if host is None and parsed.frame.height:
+            host = parsed.frame["host"][0]
+        self._stat(entry, "parsed", records=parsed.frame.height, bad=parsed.bad_lines.height, lines=parsed.lines,
+                   first=parsed.first, last=parsed.last, encoding=parsed.encoding, note="; ".join(note), host=host)
+
+    def _add_script(self, entry: FileEntry, data: bytes, strict: bool) -> None:
+        from qslogs.parsers.script_logs import parse_script_log
+
+        log = parse_script_log(data, entry.path, strict=strict)
+        lines = log.lines.with_columns(pl.lit(entry.host, dtype=pl.String).alias("host"))
+        self.parts.setdefault(SCRIPT, []).append(lines)
+        self.scripts.append(log)
+        if log.bad_lines.height:
+            self.bad.append(
+                log.bad_lines.with_columns(pl.lit(SCRIPT).alias("kind")).select(list(BAD_LINE_SCHEMA))
+            )
+        first = lines["time"].min() if lines.height else None
+        last = lines["time"].max() if lines.height else None
+        self._stat(entry, "parsed", records=lines.height, bad=log.bad_lines.height,
+                   lines=lines.height + log.bad_lines.height, first_local=first, last_local=last)
+
+    def _stat(self, entry: FileEntry, status: str, *, records: int = 0, bad: int = 0, lines: int = 0,
+              first: datetime | None = None, last: datetime | None = None, encoding: str | None = None,
+              note: str = "", host: str | None = None, first_local: Any = None, last_local: Any = None) -> None:
+        self.stats.append(dict(
+            path=entry.path, kind=entry.kind, family=entry.family.value if entry.family else None,
+            service=entry.service, host=host or entry.host, archived=entry.archived, size=entry.member.size,
+            status=status, records=records, bad_lines=bad, lines=lines, first=first, last=last,
+            encoding=encoding, note=note or entry.reason or None, first_local=first_local, last_local=last_local,
+        ))
+
+    def finish(self, meta: dict[str, Any], sources: list[str]) -> Frames:
+        offsets = (pl.concat(self.offsets) if self.offsets else pl.DataFrame(schema=OFFSETS_SCHEMA)).sort(
+            "host", "time")
+        files = _files_frame(self.stats, offsets)
+        frames = {kind: pl.concat(parts, how="diagonal_relaxed") for kind, parts in self.parts.items()}
+        default_host = _default_host(files)
+        if default_host:
+            frames = {k: f.with_columns(pl.col("host").fill_null(default_host)) if "host" in f.columns else f
+                      for k, f in frames.items()}
+            files = files.with_columns(
+                pl.when(pl.col("status") == "parsed").then(pl.col("host").fill_null(default_host))
+                .otherwise(pl.col("host")).alias("host"))
+        if self.scripts:
+            from qslogs.parsers.script_logs import summaries_frame
+
+            frames[SCRIPT_SUMMARY] = summaries_frame(self.scripts)
+            if default_host and "host" not in frames[SCRIPT_SUMMARY].columns:
+                frames[SCRIPT_SUMMARY] = frames[SCRIPT_SUMMARY].with_columns(pl.lit(default_host).alias("host"))
+        bad = pl.concat(self.bad) if self.bad else pl.DataFrame(schema=BAD_LINE_SCHEMA)
+        return Frames(frames=frames, files=files, bad_lines=bad, file_issues=self.issues, offsets=offsets,
+                      meta=meta, sources=sources)
+
+
+def _files_frame(stats: list[dict[str, Any]], offsets: pl.DataFrame) -> pl.DataFrame:
+    """Per-file stats; script logs' naive local first/last times are placed in UTC by their node's offset."""
+    schema = {**FILE_STATS_SCHEMA, "first_local": pl.Datetime("ms"), "last_local": pl.Datetime("ms")}
+    files = pl.DataFrame(stats, schema=schema) if stats else pl.DataFrame(schema=schema)
+    host = pl.col("host").fill_null(_default_host(files) or "")
+    files = files.with_columns(host.alias("__h"))
+    for col in ("first", "last"):
+        files = local_to_utc(files, f"{col}_local", "__h", offsets, f"__{col}")
+        files = files.with_columns(pl.coalesce(col, f"__{col}").alias(col))
+    return files.select(list(FILE_STATS_SCHEMA))
+
+
+def classify_safe(member: Member, head: bytes) -> FileEntry:
+    """Classify from already-read bytes (never re-reads the member)."""
+    return classify(member, head)
+
+
+def _default_host(files: pl.DataFrame) -> str | None:
+    """The node of the active ``Log`` folder: the most common host of its non-archived .NET files."""
+    hosts = files.filter(~pl.col("archived") & pl.col("host").is_not_null())["host"].to_list()
+    if not hosts:
+        return None
+    return Counter(hosts).most_common(1)[0][0]
+
+
+def _read_dumps(bundle: Bundle, issues: list[FileIssue]) -> dict[str, Any]:
+    meta: dict[str, Any] = {}
+    for name, member in iter_json_dumps(bundle):
+        if member.size > 64 * 1024**2:
+            issues.append(FileIssue(member.display, "JSON dump larger than 64 MiB: not read"))
+            continue
+        try:
+            meta[name] = json.loads(member.read().decode("utf-8-sig", errors="replace"))
+        except (ValueError, OSError, RuntimeError) as exc:
+            issues.append(FileIssue(member.display, f"unreadable JSON dump: {exc}"))
+    return meta

@@ -1,0 +1,1 @@
+"""Parsers: bytes of one file → typed polars frames plus the lines that did not fit."""

@@ -1,0 +1,51 @@
+"""Bytes → lines: the encoding traps shared by every text log (formats.md §4).
+
+UTF-8 BOM, CRLF and ``\\r\\r\\n``, UTF-16 files converted by an editor, non-UTF-8 bytes (read as
+Windows-1252 rather than dropped) and the ``Signature:`` trailer of rolled files are handled here once.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import polars as pl
+
+_SIGNATURE = re.compile(r"^Signature:\t[0-9A-Fa-f]{40}\s*$")
+
+
+@dataclass(frozen=True)
+class DecodedText:
+    """A file's text split into physical lines, with what had to be done to read it."""
+
+    lines: list[str]
+    """Physical lines without their line ends; a final empty line (file ending in a newline) is dropped."""
+    encoding: str
+    """``utf-8``, ``utf-16`` or ``windows-1252`` (the last when the bytes were not valid UTF-8)."""
+
+
+def decode_text(data: bytes) -> DecodedText:
+    """Decode a log file's bytes and split them into lines, never failing on bad bytes."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        text, encoding = data.decode("utf-16", errors="replace"), "utf-16"
+    else:
+        try:
+            text, encoding = data.decode("utf-8-sig"), "utf-8"
+        except UnicodeDecodeError:
+            text, encoding = data.decode("cp1252", errors="replace"), "windows-1252"
+    lines = text.split("\n")
+    if lines and lines[-1].strip("\r") == "":
+        lines.pop()
+    return DecodedText(lines=lines, encoding=encoding)
+
+
+def is_signature_trailer(line: str) -> bool:
+    """The ``Signature:<TAB><40 hex>`` line closing some rolled files: metadata, not a record."""
+    return bool(_SIGNATURE.match(line.rstrip("\r")))
+
+
+def lines_frame(lines: list[str], first_line_no: int) -> pl.DataFrame:
+    """Physical lines as a frame (``line_no``, ``line``) with every trailing CR stripped."""
+    return pl.DataFrame(
+        {"line": pl.Series(lines, dtype=pl.String).str.strip_chars_end("\r")}
+    ).with_row_index("line_no", offset=first_line_no).with_columns(pl.col("line_no").cast(pl.Int64))

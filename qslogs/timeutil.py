@@ -1,0 +1,52 @@
+"""Qlik timestamp forms → UTC-aware polars datetimes (formats.md §4).
+
+One place for every timestamp pattern, so parsers and analyses agree on them.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import polars as pl
+
+#: The dtype of every wall-clock instant qslogs produces.
+UTC_DATETIME = pl.Datetime("ms", "UTC")
+#: Script-log times and QVD serials carry no zone: they stay naive.
+NAIVE_DATETIME = pl.Datetime("ms")
+
+_COMPACT = "%Y%m%dT%H%M%S%.f%z"  # 20191023T100902.094+0200 and +02:00 (chrono accepts both)
+_ISO = "%Y-%m-%dT%H:%M:%S%.f%z"  # 2019-10-23T10:08:51.234+02:00 (DataProfiling Date)
+
+
+def qlik_ts(expr: pl.Expr) -> pl.Expr:
+    """Parse the .NET/node.js forms (compact with ``±hhmm``/``±hh:mm``, or ISO) to UTC; else null."""
+    text = expr.str.strip_chars()
+    return (
+        pl.coalesce(
+            text.str.to_datetime(_COMPACT, strict=False, time_unit="ms"),
+            text.str.to_datetime(_ISO, strict=False, time_unit="ms"),
+        )
+        .dt.convert_time_zone("UTC")
+        .cast(UTC_DATETIME)
+    )
+
+
+def utc_offset_minutes(expr: pl.Expr) -> pl.Expr:
+    """The local offset (minutes east of UTC) written at the end of a compact or ISO timestamp."""
+    m = expr.str.extract_groups(r"([+-])(\d{2}):?(\d{2})\s*$")
+    sign = pl.when(m.struct.field("1") == "-").then(-1).otherwise(1)
+    return sign * (m.struct.field("2").cast(pl.Int32) * 60 + m.struct.field("3").cast(pl.Int32))
+
+
+def parse_qlik_ts(text: str) -> datetime | None:
+    """Scalar twin of :func:`qlik_ts` for single values (file names, JSON dumps)."""
+    value = pl.select(qlik_ts(pl.lit(text, dtype=pl.String))).item()
+    return value if isinstance(value, datetime) else None
+
+
+def rolled_name_time(stamp: str) -> datetime | None:
+    """``2019-10-23T08.14.02`` (rolled .NET file names, always UTC) → aware datetime."""
+    try:
+        return datetime.strptime(stamp, "%Y-%m-%dT%H.%M.%S").replace(tzinfo=UTC)
+    except ValueError:
+        return None
