@@ -110,8 +110,8 @@ def open_bundle(paths: list[str | Path], limits: Limits | None = None) -> Bundle
         prefix = f"{path.name}/" if multi else ""
         if path.is_dir():
             _walk_folder(bundle, path, prefix, limits)
-        elif zipfile.is_zipfile(path):
-            _open_zip_file(bundle, path, prefix, limits)
+        elif path.suffix.lower() == ".zip" or zipfile.is_zipfile(path):
+            _open_zip_file(bundle, path, f"{prefix}{path.name}!" if multi else "", limits)
         elif path.is_file():
             bundle.members.append(_disk_member(path, path.name, f"{prefix}{path.name}" if multi else path.name))
         else:
@@ -153,7 +153,7 @@ def _walk_folder(bundle: Bundle, root: Path, prefix: str, limits: Limits) -> Non
             if not os.access(full, os.R_OK):
                 bundle.issues.append(FileIssue(display, "cannot read: permission denied"))
                 continue
-            if fname.lower().endswith(".zip") and zipfile.is_zipfile(full):
+            if fname.lower().endswith(".zip"):
                 _open_zip_file(bundle, full, f"{display}!", limits)
                 continue
             bundle.members.append(_disk_member(full, rel, display))
@@ -166,6 +166,8 @@ def _open_zip_file(bundle: Bundle, path: Path, prefix: str, limits: Limits) -> N
         bundle.issues.append(FileIssue(prefix.rstrip("!/") or str(path), f"corrupt zip: {exc}"))
         return
     bundle._zips.append(zf)
+    if not zf.infolist():
+        bundle.issues.append(FileIssue(prefix.rstrip("!/") or str(path), "zip holds no files"))
     _add_zip_members(bundle, zf, prefix, limits, depth=1)
 
 

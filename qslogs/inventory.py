@@ -74,6 +74,8 @@ def node_key(value: str | None) -> str | None:
 
 def sniff_family(head: bytes) -> tuple[Family | None, tuple[str, ...]]:
     """The family and header names of a file from its first bytes (BOM and CR tolerated)."""
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):  # re-saved by an editor as UTF-16
+        head = head[: len(head) // 2 * 2].decode("utf-16", errors="replace").encode("utf-8")
     text = head.decode("utf-8-sig", errors="replace")
     first = text.split("\n", 1)[0].rstrip("\r")
     names = [n.strip() for n in first.split("\t")]
