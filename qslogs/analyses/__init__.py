@@ -1,0 +1,22 @@
+"""Analyses over parsed frames: registry and runner (see :mod:`qslogs.analyses.base`)."""
+
+from __future__ import annotations
+
+from qslogs.analyses.base import Analysis, AnalysisOptions, AnalysisResult, run
+from qslogs.frames import Frames
+
+
+def registry() -> list[Analysis]:
+    """Every analysis, in report order."""
+    analyses: list[Analysis] = []
+    return analyses
+
+
+def run_analyses(frames: Frames, options: AnalysisOptions | None = None,
+                 only: list[str] | None = None) -> dict[str, AnalysisResult]:
+    """Run every registered analysis (or the named ones) over the frames."""
+    chosen = [a for a in registry() if only is None or a.name in only]
+    return run(chosen, frames, options or AnalysisOptions())
+
+
+__all__ = ["Analysis", "AnalysisOptions", "AnalysisResult", "registry", "run_analyses"]
