@@ -16,6 +16,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -69,6 +70,47 @@ def strict_option(func: F) -> F:
 
 def quiet_option(func: F) -> F:
     return click.option("-q", "--quiet", is_flag=True, help="No progress output on stderr.")(func)
+
+
+def json_option(func: F) -> F:
+    return click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text.")(func)
+
+
+def time_window_options(func: F) -> F:
+    """``--since``/``--until``: ISO dates or instants; naive values are taken as UTC."""
+    func = click.option("--until", type=click.DateTime(formats=_DATE_FORMATS), default=None,
+                        help="Ignore records after this UTC date/time; also 'now' for freshness "
+                             "verdicts (default: the end of the bundle).")(func)
+    return click.option("--since", type=click.DateTime(formats=_DATE_FORMATS), default=None,
+                        help="Ignore records before this UTC date/time (e.g. 2026-10-01).")(func)
+
+
+_DATE_FORMATS = ["%Y-%m-%d", "%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"]
+
+
+def as_utc(value: datetime | None) -> datetime | None:
+    """click parses naive datetimes; qslogs compares in UTC."""
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=UTC)
+
+
+def capacity_options(func: F) -> F:
+    """Licenses bought, when the bundle has no CalInfo dump (or to override it)."""
+    func = click.option("--tokens", type=click.IntRange(min=0), default=None,
+                        help="Tokens bought (token licenses).")(func)
+    func = click.option("--analyzer", type=click.IntRange(min=0), default=None,
+                        help="Analyzer licenses bought (overrides CalInfo from the bundle).")(func)
+    return click.option("--professional", type=click.IntRange(min=0), default=None,
+                        help="Professional licenses bought (overrides CalInfo from the bundle).")(func)
+
+
+def qvd_options(func: F) -> F:
+    func = click.option("--qvd-map", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+                        help="TOML or JSON file naming which QVD fields hold user, access type and "
+                             "dates (see qslogs license --help).")(func)
+    return click.option("--qvd", "qvd_paths", multiple=True, type=click.Path(exists=True, path_type=Path),
+                        help="License Monitor QVD file or folder (repeatable).")(func)
 
 
 @contextmanager
@@ -193,3 +235,15 @@ def parse(paths: tuple[Path, ...], out_dir: Path, strict: bool, quiet: bool) -> 
 def main() -> None:
     """Console-script entry point."""
     cli(prog_name="qslogs")
+
+
+def _register_commands() -> None:
+    import importlib
+
+    from qslogs.commands import COMMAND_MODULES
+
+    for name in COMMAND_MODULES:
+        importlib.import_module(f"qslogs.commands.{name}")
+
+
+_register_commands()
