@@ -34,6 +34,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 import polars as pl
 
@@ -189,17 +190,18 @@ def classify_error(
 
 def error_class_expr(text: pl.Expr, rules: tuple[ErrorRule, ...] = ERROR_RULES) -> pl.Expr:
     """Vectorised :func:`classify_error`: the class name of each text (null text → null)."""
-    chain = pl.when(text.is_null()).then(pl.lit(None, dtype=pl.String))
+    chain: Any = pl.when(text.is_null()).then(pl.lit(None, dtype=pl.String))
     for rule in rules:
         chain = chain.when(text.str.contains(rule.pattern)).then(pl.lit(rule.name))
-    return chain.otherwise(pl.lit("unknown"))
+    result: pl.Expr = chain.otherwise(pl.lit("unknown"))
+    return result
 
 
 def error_hint_expr(
     text: pl.Expr, connection: pl.Expr | None = None, rules: tuple[ErrorRule, ...] = ERROR_RULES
 ) -> pl.Expr:
     """Vectorised hint of each text, with the monitoring-app hint for their REST connections' auth errors."""
-    chain = pl.when(text.is_null()).then(pl.lit(None, dtype=pl.String))
+    chain: Any = pl.when(text.is_null()).then(pl.lit(None, dtype=pl.String))
     if connection is not None:
         monitor = connection.str.to_lowercase().str.starts_with(MONITOR_APPS_PREFIX.lower()).fill_null(False)
         chain = chain.when(monitor & (error_class_expr(text, rules) == "auth")).then(
@@ -207,4 +209,5 @@ def error_hint_expr(
         )
     for rule in rules:
         chain = chain.when(text.str.contains(rule.pattern)).then(pl.lit(rule.effective_hint))
-    return chain.otherwise(pl.lit(CLASS_HINTS["unknown"]))
+    result: pl.Expr = chain.otherwise(pl.lit(CLASS_HINTS["unknown"]))
+    return result

@@ -36,11 +36,18 @@ from qslogs.timeutil import NAIVE_DATETIME
 #: Kind written in the ``kind`` column of bad lines (same name as the inventory's script kind).
 KIND = "Script"
 
+#: Bad-line text is cut to this many characters (one "line" of binary garbage can be megabytes).
+MAX_BAD_TEXT = 4096
+
 #: One script-log line (Rust regex syntax, used by polars).
 LINE_PATTERN = (
     r"^[\x{FEFF} \t]*(?:(?P<ts>[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2})"
     r"|(?P<net>[0-9]{8}T[0-9]{6}(?:[.,][0-9]{1,9})?)(?P<off>[+-][0-9]{2}:?[0-9]{2}|Z)?)"
     r"[ \t](?P<no>[0-9]{4,6}| {4})(?: (?P<text>.*))?$"
+)
+#: The common case, cheap to test; other lines go through :data:`LINE_PATTERN`.
+_FAST_PATTERN = (
+    r"^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2} (?:[0-9]{4}| {4})(?: |$)"
 )
 _TIMESTAMP_LIKE = r"^[\x{FEFF} \t]*(?:[0-9]{4}-[0-9]{2}-[0-9]{2}[ T]|[0-9]{8}T[0-9]{6})"
 _NOT_PRINTABLE = r"[\x00-\x08\x0B-\x1F\x7F\x{FFFD}]"
@@ -89,7 +96,7 @@ def _physical(text: str) -> pl.Series:
         return pl.Series("raw", [], dtype=pl.String)
     if text.endswith("\n"):
         text = text[:-1]
-    return pl.Series("raw", [text], dtype=pl.String).str.split("\n").explode()
+    return pl.LazyFrame({"raw": [text]}).select(pl.col("raw").str.split("\n").explode()).collect().to_series()
 
 
 def _offset_minutes(offset: str | None) -> int | None:
@@ -106,11 +113,20 @@ def split_lines(data: bytes, source_file: str, *, strict: bool = False) -> Split
     """Decode and split one script log; under ``strict`` raise :class:`ParseError` at the first bad line."""
     text, invalid, has_bom = _decode(data)
     raw = _physical(text)
+    fast = raw.str.contains(_FAST_PATTERN)
+    parts = pl.when(~fast).then(raw).str.extract_groups(LINE_PATTERN)
     frame = (
         raw.to_frame()
         .with_row_index("line_no", offset=1)
-        .with_columns(pl.col("line_no").cast(pl.Int64), m=pl.col("raw").str.extract_groups(LINE_PATTERN))
-        .unnest("m")
+        .with_columns(
+            pl.col("line_no").cast(pl.Int64),
+            fast=fast,
+            ts=pl.when(fast).then(pl.col("raw").str.slice(0, 19)).otherwise(parts.struct.field("ts")),
+            net=parts.struct.field("net"),
+            off=parts.struct.field("off"),
+            no=pl.when(fast).then(pl.col("raw").str.slice(20, 4)).otherwise(parts.struct.field("no")),
+            text=pl.when(fast).then(pl.col("raw").str.slice(25)).otherwise(parts.struct.field("text")),
+        )
         .with_columns(
             time=pl.coalesce(
                 pl.col("ts").str.to_datetime("%Y-%m-%d %H:%M:%S", strict=False, time_unit="ms"),
@@ -127,11 +143,12 @@ def split_lines(data: bytes, source_file: str, *, strict: bool = False) -> Split
             grp=pl.col("matched").cast(pl.Int64).cum_sum(),
             candidate=~pl.col("matched") & ~pl.col("blank") & ~pl.col("ts_like") & pl.col("printable"),
         )
-        .with_columns(breaker=(~pl.col("matched") & ~pl.col("candidate")).cast(pl.Int64))
+        # Bad lines seen since the parsed line that opened the group (groups are contiguous runs).
+        .with_columns(breakers=(~pl.col("matched") & ~pl.col("candidate")).cast(pl.Int64).cum_sum())
         .with_columns(
             continuation=pl.col("candidate")
             & (pl.col("grp") > 0)
-            & (pl.col("breaker").cum_sum().over("grp") == 0)
+            & (pl.col("breakers") == pl.when(pl.col("matched")).then(pl.col("breakers")).forward_fill())
         )
     )
     kept = pl.col("matched") | pl.col("continuation")
@@ -158,13 +175,13 @@ def split_lines(data: bytes, source_file: str, *, strict: bool = False) -> Split
         "line_no",
         pl.lit(KIND, dtype=pl.String).alias("kind"),
         reason.alias("reason"),
-        pl.col("raw").alias("text"),
-    ).cast(BAD_LINE_SCHEMA)  # type: ignore[arg-type]
+        pl.col("raw").str.slice(0, MAX_BAD_TEXT).alias("text"),
+    ).select(pl.col(name).cast(dtype) for name, dtype in BAD_LINE_SCHEMA.items())
     if strict:
         _raise_first(bad, invalid, frame, source_file)
     offsets = frame.get_column("off").drop_nulls()
     return SplitLines(
-        lines=lines.cast(LINES_SCHEMA),  # type: ignore[arg-type]
+        lines=lines.select(pl.col(name).cast(dtype) for name, dtype in LINES_SCHEMA.items()),
         bad_lines=bad,
         physical_lines=frame.height,
         invalid_utf8_lines=len(invalid),
