@@ -13,6 +13,7 @@ Exit codes (also in ``qslogs --help``):
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -22,7 +23,8 @@ from typing import Any, TypeVar
 
 import click
 
-from qslogs.errors import QslogsError
+from qslogs.bundle import Limits
+from qslogs.errors import BundleError, QslogsError
 from qslogs.export import dumps, inventory_summary, write_parquet
 from qslogs.frames import Frames, Progress, load_frames
 
@@ -44,7 +46,8 @@ class QslogsClickError(click.ClickException):
 
     def __init__(self, error: QslogsError) -> None:
         super().__init__(str(error))
-        self.exit_code = int(error.exit_code)
+        # click declares exit_code on the class; this error carries its own.
+        setattr(self, "exit_code", int(error.exit_code))  # noqa: B010
 
 
 class QslogsGroup(click.Group):
@@ -138,12 +141,61 @@ def progress_bar(quiet: bool, label: str = "Reading bundle") -> Iterator[Progres
 
 
 def load(paths: tuple[Path, ...], strict: bool, quiet: bool) -> Frames:
+    """Read a bundle for a command; exit code 3 when not one Qlik Sense log or dump in it could be read."""
+    ctx = click.get_current_context(silent=True)
+    limits = ctx.find_root().meta.get(LIMITS_KEY) if ctx else None
     with progress_bar(quiet) as progress:
-        return load_frames(list(paths), strict=strict, progress=progress)
+        frames = load_frames(list(paths), strict=strict, limits=limits, progress=progress)
+    require_usable(frames, paths)
+    return frames
+
+
+def require_usable(frames: Frames, paths: tuple[Path, ...] | list[Path]) -> None:
+    """Raise :class:`BundleError` (exit 3) when nothing in the input was a readable Qlik Sense log or dump."""
+    if frames.meta or frames.files.filter(frames.files["status"].is_in(["parsed", "duplicate"])).height:
+        return
+    named = ", ".join(str(p) for p in paths)
+    why = [f"{i.path}: {i.reason}" for i in frames.file_issues[:3]]
+    rows = frames.files.head(max(0, 3 - len(why))).iter_rows(named=True)
+    why += [f"{r['path']}: {r['note'] or r['status']}" for r in rows]
+    detail = "; ".join(why) if why else "no files"
+    raise BundleError(f"{named}: not a Qlik Sense log bundle: no log file could be read ({detail})")
+
+
+LIMITS_KEY = "qslogs.limits"
+_LIMIT_UNITS = {"k": 1024, "m": 1024**2, "g": 1024**3}
+
+
+def _parse_limits(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> Limits:
+    """``--limit NAME=VALUE`` → :class:`Limits`; byte limits accept a K/M/G suffix (powers of 1024)."""
+    names = [f.name for f in dataclasses.fields(Limits)]
+    changes: dict[str, Any] = {}
+    for item in values:
+        name, _, raw = item.partition("=")
+        name = name.strip().replace("-", "_")
+        if name not in names:
+            raise click.BadParameter(f"unknown limit {name!r}; known: {', '.join(names)}", ctx, param)
+        text = raw.strip().lower()
+        unit = _LIMIT_UNITS[text[-1]] if name.endswith("_bytes") and text[-1:] in ("k", "m", "g") else 1
+        try:
+            number = float(text[:-1] if unit > 1 else text)
+        except ValueError:
+            raise click.BadParameter(f"{item!r}: VALUE must be a positive number", ctx, param) from None
+        if not number > 0:
+            raise click.BadParameter(f"{item!r}: VALUE must be a positive number", ctx, param)
+        changes[name] = number if name == "max_ratio" else int(number * unit)
+    limits = dataclasses.replace(Limits(), **changes)
+    ctx.meta[LIMITS_KEY] = limits
+    return limits
 
 
 @click.group(cls=QslogsGroup, epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="qslogs")
+@click.option("--limit", "limits", multiple=True, metavar="NAME=VALUE", callback=_parse_limits,
+              expose_value=False, is_eager=True,
+              help="Raise or lower a safety limit for untrusted input (repeatable), e.g. "
+                   "--limit max_member_bytes=4G. Names: max_member_bytes, max_ratio, max_total_bytes, "
+                   "max_depth, max_nested_zip_bytes, max_line_chars (see docs/security.md).")
 def cli() -> None:
     """Analyze Qlik Sense Enterprise log bundles offline.
 

@@ -18,12 +18,11 @@ from typing import Any
 
 import polars as pl
 
+from qslogs.bundle import READ_ERRORS, Bundle, Limits, Member, iter_json_dumps, open_bundle
 from qslogs.clock import local_to_utc
-from qslogs.bundle import Bundle, Limits, Member, iter_json_dumps, open_bundle
 from qslogs.errors import ParseError, QslogsError
 from qslogs.findings import FileIssue
 from qslogs.inventory import HEAD_BYTES, SCRIPT, FileEntry, classify
-
 from qslogs.parsers.service_logs import ParsedFile, parse_tabular
 from qslogs.schemas import BAD_LINE_SCHEMA, Family
 from qslogs.timeutil import UTC_DATETIME
@@ -136,13 +135,18 @@ class _Accumulator:
 
     def add(self, member: Member, *, strict: bool, limits: Limits) -> None:
         try:
-            data = member.read()
-        except (OSError, ValueError, RuntimeError, EOFError, Exception) as exc:  # zlib.error, BadZipFile, …
+            capped = member.read_capped(limits)
+        except READ_ERRORS as exc:
             reason = f"cannot read: {exc}"
             self.issues.append(FileIssue(member.display, reason))
             self._stat(classify_safe(member, b""), "error", note=reason)
             return
+        data = capped.data
         entry = classify_safe(member, data[:HEAD_BYTES])
+        if capped.cut_lines and entry.family is Family.SCRIPT:  # tabular parsers report them as bad lines
+            shown = ", ".join(map(str, capped.cut_lines[:10])) + (", …" if len(capped.cut_lines) > 10 else "")
+            reason = f"lines longer than {limits.max_line_chars:,} characters cut while reading: line {shown}"
+            self.issues.append(FileIssue(entry.path, reason))
         digest = hashlib.sha1(data).digest()
         if entry.is_log and digest in self.seen:
             self._stat(entry, "duplicate", note=f"same content as {self.seen[digest]}")
@@ -252,7 +256,7 @@ def classify_safe(member: Member, head: bytes) -> FileEntry:
 
 def _default_host(files: pl.DataFrame) -> str | None:
     """The node of the active ``Log`` folder: the most common host of its non-archived .NET files."""
-    hosts = files.filter(~pl.col("archived") & pl.col("host").is_not_null())["host"].to_list()
+    hosts: list[str] = files.filter(~pl.col("archived") & pl.col("host").is_not_null())["host"].to_list()
     if not hosts:
         return None
     return Counter(hosts).most_common(1)[0][0]
@@ -266,6 +270,6 @@ def _read_dumps(bundle: Bundle, issues: list[FileIssue]) -> dict[str, Any]:
             continue
         try:
             meta[name] = json.loads(member.read().decode("utf-8-sig", errors="replace"))
-        except (ValueError, OSError, RuntimeError) as exc:
+        except READ_ERRORS as exc:  # RecursionError is a RuntimeError; BadZipFile and zlib.error are not
             issues.append(FileIssue(member.display, f"unreadable JSON dump: {exc}"))
     return meta
