@@ -72,36 +72,39 @@ def local_to_ms(wall: datetime) -> int:
     return to_ms(wall.replace(tzinfo=UTC)) - 60 * MINUTE
 
 
-_minute_cache: dict[int, tuple[str, str, str]] = {}
+_hour_cache: dict[int, tuple[str, str, str]] = {}
+_second_cache: dict[int, str] = {}
 
 
-def _minute(ms: int) -> tuple[str, str, str]:
-    """(``yyyyMMddTHHmm`` local, ``±hhmm``, ``±hh:mm``) for the minute containing ``ms``."""
-    key = ms // MINUTE
-    hit = _minute_cache.get(key)
+def _hour(ms: int) -> tuple[str, str, str]:
+    """(``yyyyMMddTHH`` local, ``±hhmm``, ``±hh:mm``) for the UTC hour containing ``ms``.
+
+    Offsets are whole hours and change only on the hour, so minutes and seconds can be added by arithmetic.
+    """
+    key = ms // HOUR
+    hit = _hour_cache.get(key)
     if hit is None:
-        if len(_minute_cache) > 400_000:
-            _minute_cache.clear()
+        if len(_hour_cache) > 200_000:
+            _hour_cache.clear()
         off = offset_minutes(ms)
-        wall = local(ms)
         hh, mm = divmod(off, 60)
-        hit = (wall.strftime("%Y%m%dT%H%M"), f"+{hh:02d}{mm:02d}", f"+{hh:02d}:{mm:02d}")
-        _minute_cache[key] = hit
+        hit = (local(ms).strftime("%Y%m%dT%H"), f"+{hh:02d}{mm:02d}", f"+{hh:02d}:{mm:02d}")
+        _hour_cache[key] = hit
     return hit
 
 
 def fmt_net(ms: int) -> str:
     """``20191023T100902.094+0200``: the .NET / engine / Hub form, local time with offset."""
-    pre, off, _ = _minute(ms)
-    sec, frac = divmod(ms % MINUTE, 1000)
-    return f"{pre}{sec:02d}.{frac:03d}{off}"
+    pre, off, _ = _hour(ms)
+    rest = ms % HOUR
+    return f"{pre}{rest // MINUTE:02d}{rest // 1000 % 60:02d}.{rest % 1000:03d}{off}"
 
 
 def fmt_net_colon(ms: int) -> str:
     """``20191023T100851.234+02:00``: OdagService and license-message form."""
-    pre, _, off = _minute(ms)
-    sec, frac = divmod(ms % MINUTE, 1000)
-    return f"{pre}{sec:02d}.{frac:03d}{off}"
+    pre, _, off = _hour(ms)
+    rest = ms % HOUR
+    return f"{pre}{rest // MINUTE:02d}{rest // 1000 % 60:02d}.{rest % 1000:03d}{off}"
 
 
 def fmt_net_utc(ms: int) -> str:
@@ -111,13 +114,19 @@ def fmt_net_utc(ms: int) -> str:
 
 def fmt_iso(ms: int) -> str:
     """``2019-10-23T10:08:51.234+02:00``: DataProfiling ``Date`` column."""
-    _, _, off = _minute(ms)
+    _, _, off = _hour(ms)
     return local(ms).strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}{off}"
 
 
 def fmt_script(ms: int) -> str:
-    """``2019-10-23 10:08:50``: script-log time, naive local, whole seconds."""
-    return local(ms).strftime("%Y-%m-%d %H:%M:%S")
+    """``2019-10-23 10:08:50``: script-log time, naive local, whole seconds (cached: lines share seconds)."""
+    key = ms // 1000
+    hit = _second_cache.get(key)
+    if hit is None:
+        if len(_second_cache) > 200_000:
+            _second_cache.clear()
+        hit = _second_cache[key] = local(ms).strftime("%Y-%m-%d %H:%M:%S")
+    return hit
 
 
 def fmt_script_name(ms: int) -> str:

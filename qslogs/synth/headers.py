@@ -11,7 +11,9 @@ _AUDIT = (
     "Sequence#|ProductVersion|Timestamp|Hostname|Id|Description|ProxySessionId|ProxyPackageId|"
     "RequestSequenceId|UserDirectory|UserId|ObjectId|ObjectName"
 )
-_ENGINE_TRACE = _TRACE + "|ProxySessionId|ActiveUserDirectory|ActiveUserId|EngineTimestamp|EngineThread|ProcessId"
+_ENGINE_TRACE = (
+    _TRACE + "|ProxySessionId|ActiveUserDirectory|ActiveUserId|EngineTimestamp|EngineThread|ProcessId"
+)
 _PERF_COUNTERS = (
     "ActiveDocSessions|DocSessions|ActiveAnonymousDocSessions|AnonymousDocSessions|ActiveTunneledDocSessions|"
     "TunneledDocSessions|DocSessionStarts|ActiveDocs|RefDocs|LoadedDocs|DocLoads|DocLoadFails|Calls|Selections|"
@@ -35,7 +37,8 @@ TASK_EXECUTION = _h(
 LICENSE_REPOSITORY = _h(_TRACE + "|ProxySessionId|AccessTypeId|AccessType|Operation|UserName|UserId|Checksum")
 AUDIT_REPOSITORY = _h(_TRACE + "|ProxySessionId|Action|ActiveUserDirectory|ActiveUserId|ResourceId|Checksum")
 AUDIT_PROXY = _h(
-    _TRACE + "|ProxySessionId|ConnectionId|ActiveUserDirectory|ActiveUserId|TicketId|IpAddress|AppId|TargetHost|"
+    _TRACE
+    + "|ProxySessionId|ConnectionId|ActiveUserDirectory|ActiveUserId|TicketId|IpAddress|AppId|TargetHost|"
     "VirtualProxy|Checksum"
 )
 PERFORMANCE_PROXY = _h(
@@ -77,15 +80,23 @@ SERVICE_ENGINE_NEW = _h(_SERVICE_ENGINE.format(sid="SessionId|"))
 NODEJS = _h("Sequence#|Timestamp|Hostname|Version|Logger|Severity|Message")
 DATAPROFILING = _h("Logger|Severity|Date|MicroSeconds|Message")
 ENGINE_DAILY_START = _h("Severity|Timestamp|ProcessId|ThreadId|Message")
-ENGINE_DAILY_SYSTEM = _h("Severity|Timestamp|ProcessId|ThreadId|ProxySessionId|ActiveUserDirectory|ActiveUserId|"
-                         "Server Started|Message")
-ENGINE_DAILY_SSE = _h("Severity|Timestamp|ProcessId|ThreadId|ProxySessionId|ActiveUserDirectory|ActiveUserId|AppId|"
-                      "App Title|SSEPlugin|SSEPluginAddress|Message")
-ENGINE_DAILY_SERVICE = _h("Severity|ProductVersion|Timestamp|Description|ProxySessionId|ProxyPackageId|"
-                          "RequestSequenceId|UserDirectory|UserId|ObjectId|ObjectName|Service|Origin|Context|"
-                          "Command|Result|Message")
-ENGINE_DAILY_PERFORMANCE = _h("Severity|Timestamp|ProcessId|ThreadId|ProxySessionId|ActiveUserDirectory|"
-                              "ActiveUserId|Exe Version|Server Started|Entry Type|" + _PERF_COUNTERS)
+ENGINE_DAILY_SYSTEM = _h(
+    "Severity|Timestamp|ProcessId|ThreadId|ProxySessionId|ActiveUserDirectory|ActiveUserId|"
+    "Server Started|Message"
+)
+ENGINE_DAILY_SSE = _h(
+    "Severity|Timestamp|ProcessId|ThreadId|ProxySessionId|ActiveUserDirectory|ActiveUserId|AppId|"
+    "App Title|SSEPlugin|SSEPluginAddress|Message"
+)
+ENGINE_DAILY_SERVICE = _h(
+    "Severity|ProductVersion|Timestamp|Description|ProxySessionId|ProxyPackageId|"
+    "RequestSequenceId|UserDirectory|UserId|ObjectId|ObjectName|Service|Origin|Context|"
+    "Command|Result|Message"
+)
+ENGINE_DAILY_PERFORMANCE = _h(
+    "Severity|Timestamp|ProcessId|ThreadId|ProxySessionId|ActiveUserDirectory|"
+    "ActiveUserId|Exe Version|Server Started|Entry Type|" + _PERF_COUNTERS
+)
 
 #: (logtype, service) → header of every .NET log type the generator writes.
 DOTNET: dict[tuple[str, str], str] = {

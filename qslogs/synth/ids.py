@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import random
 
-_VARIANT = "89ab"
+_VARIANT = {c: "89ab"[int(c, 16) & 3] for c in "0123456789abcdef"}
 _TICKET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_."
 
 
@@ -21,7 +21,7 @@ class Ids:
     def guid(self) -> str:
         """A random version-4 style GUID, e.g. ``c8952224-7c81-4890-8ea1-fd4f0123b7b2``."""
         h = f"{self.rng.getrandbits(128):032x}"
-        return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{_VARIANT[int(h[16], 16) & 3]}{h[17:20]}-{h[20:]}"
+        return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{_VARIANT[h[16]]}{h[17:20]}-{h[20:]}"
 
     def hex40(self) -> str:
         """40 lower-case hex digits: a ``Checksum`` cell or a ``Signature:`` trailer."""
@@ -37,4 +37,8 @@ class Ids:
 
     def thread(self) -> int:
         """A plausible managed thread number."""
-        return self.rng.randint(5, 110)
+        return 5 + int(self.rng.random() * 106)
+
+    def between(self, lo: int, hi: int) -> int:
+        """A uniform int in ``[lo, hi]``; cheaper than ``randint`` on hot paths."""
+        return lo + int(self.rng.random() * (hi - lo + 1))

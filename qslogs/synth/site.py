@@ -16,27 +16,108 @@ from qslogs.synth.ids import Ids
 DIRECTORY = "CORP"
 SERVICE_USER = "CORP\\svc_qlik"
 DOMAIN = "corp.example"
-ARCHIVE_ROOT = "\\\\fs01.corp.example\\QlikShare\\ArchivedLogs"
+UPGRADE_STAGGER = 9 * 60_000  # each further node restarts 9 minutes later on the upgrade night
 
 #: ProductVersion per service (they differ within one bundle, formats.md §3.2).
-VERSION = {"Repository": "31.14.2.0", "Proxy": "14.11.1.0", "Scheduler": "16.5.0.0", "Printing": "13.22.1.0",
-           "Engine": "31.14.2.0"}
+VERSION = {
+    "Repository": "31.14.2.0",
+    "Proxy": "14.11.1.0",
+    "Scheduler": "16.5.0.0",
+    "Printing": "13.22.1.0",
+    "Engine": "31.14.2.0",
+}
 ENGINE_VERSION_OLD = "12.1657.3.0"
 ENGINE_VERSION_NEW = "14.187.4.0"
 EXE_VERSION_OLD = "12.1657.30100.0409.10"
 EXE_VERSION_NEW = "14.187.40200.0409.10"
-NODEJS_VERSION = {"AboutService": "1.52.3", "AppMigration": "6.14.2", "BrokerService": "2.40.1",
-                  "CapabilityService": "1.35.0", "ConnectorRegistryProxy": "3.11.0", "ConverterService": "2.9.4",
-                  "DepGraphService": "1.44.2", "DownloadPrepService": "1.21.6", "HubService": "4.62.3",
-                  "OdagService": "7.3.1", "WebExtensionService": "2.18.0"}
+NODEJS_VERSION = {
+    "AboutService": "1.52.3",
+    "AppMigration": "6.14.2",
+    "BrokerService": "2.40.1",
+    "CapabilityService": "1.35.0",
+    "ConnectorRegistryProxy": "3.11.0",
+    "ConverterService": "2.9.4",
+    "DepGraphService": "1.44.2",
+    "DownloadPrepService": "1.21.6",
+    "HubService": "4.62.3",
+    "OdagService": "7.3.1",
+    "WebExtensionService": "2.18.0",
+}
 
-_FIRST = ("anna", "erik", "maria", "lars", "karin", "johan", "eva", "anders", "sara", "per", "lena", "mikael",
-          "emma", "nils", "ida", "oskar", "elin", "fredrik", "linnea", "magnus", "sofia", "henrik", "maja",
-          "jonas", "frida", "olof", "klara", "viktor", "tove", "gustav", "alva", "axel", "hanna", "isak",
-          "julia", "leo", "moa", "rasmus", "stina", "tobias", "ulla", "vera", "wilma", "arvid", "britt",
-          "carl", "dag", "ebba", "filip", "greta")
-_LAST = ("berg", "lindqvist", "nilsson", "holm", "strom", "ek", "sandberg", "lund", "dahl", "wall", "fors",
-         "hedlund", "blom", "sjoberg", "nyberg", "akesson", "engstrom", "falk", "grahn", "hellberg")
+_FIRST = (
+    "anna",
+    "erik",
+    "maria",
+    "lars",
+    "karin",
+    "johan",
+    "eva",
+    "anders",
+    "sara",
+    "per",
+    "lena",
+    "mikael",
+    "emma",
+    "nils",
+    "ida",
+    "oskar",
+    "elin",
+    "fredrik",
+    "linnea",
+    "magnus",
+    "sofia",
+    "henrik",
+    "maja",
+    "jonas",
+    "frida",
+    "olof",
+    "klara",
+    "viktor",
+    "tove",
+    "gustav",
+    "alva",
+    "axel",
+    "hanna",
+    "isak",
+    "julia",
+    "leo",
+    "moa",
+    "rasmus",
+    "stina",
+    "tobias",
+    "ulla",
+    "vera",
+    "wilma",
+    "arvid",
+    "britt",
+    "carl",
+    "dag",
+    "ebba",
+    "filip",
+    "greta",
+)
+_LAST = (
+    "berg",
+    "lindqvist",
+    "nilsson",
+    "holm",
+    "strom",
+    "ek",
+    "sandberg",
+    "lund",
+    "dahl",
+    "wall",
+    "fors",
+    "hedlund",
+    "blom",
+    "sjoberg",
+    "nyberg",
+    "akesson",
+    "engstrom",
+    "falk",
+    "grahn",
+    "hellberg",
+)
 
 
 @dataclass(frozen=True)
@@ -112,6 +193,10 @@ class Site:
     admin: User
     tasks: dict[str, Task] = field(default_factory=dict)
 
+    def upgrade_at(self, node_index: int) -> int:
+        """When ``node_index``'s engine was upgraded (its restart on the upgrade night)."""
+        return self.upgrade_ms + node_index * UPGRADE_STAGGER
+
     @property
     def central(self) -> Node:
         """The central node (its ``Log`` folder is the bundle's active logs)."""
@@ -154,12 +239,12 @@ def build_site(seed: int, end_ms: int, nodes: int) -> Site:
     users.append(User("ext.consultant", ids.guid(), "none"))
     admin = users[0]
     end_day = from_ms(end_ms).date()
-    upgrade_day = end_day - timedelta(days=(end_day.weekday() - 1) % 7 or 7)  # the last Tuesday before end
+    upgrade_day = end_day - timedelta(days=4)  # a Tuesday night for the default end (Saturday 2026-10-31)
     upgrade_ms = local_at(upgrade_day, 2, 0)
     license_start = end_ms - 365 * DAY
     restarts: dict[int, list[int]] = {}
     for node in node_list:
-        times = [upgrade_ms + node.index * 9 * MINUTE]
+        times = [upgrade_ms + node.index * UPGRADE_STAGGER]
         d = from_ms(license_start).date().replace(day=1)
         while d <= end_day:
             patch = local_at(_second_tuesday(d.year, d.month), 3, 0) + node.index * 11 * MINUTE
@@ -167,12 +252,24 @@ def build_site(seed: int, end_ms: int, nodes: int) -> Site:
                 times.append(patch)
             d = (d + timedelta(days=32)).replace(day=1)
         restarts[node.index] = sorted(times)
-    app_names = ["License Monitor", "Operations Monitor", "Sales Overview", "Finance Ledger", "HR Headcount",
-                 "Warehouse Stock", "Customer Churn", "Inventory Snapshot", "Web Analytics", "Marketing Leads",
-                 "Supply Chain KPIs", "Executive Dashboard"]
+    app_names = [
+        "License Monitor",
+        "Operations Monitor",
+        "Sales Overview",
+        "Finance Ledger",
+        "HR Headcount",
+        "Warehouse Stock",
+        "Customer Churn",
+        "Inventory Snapshot",
+        "Web Analytics",
+        "Marketing Leads",
+        "Supply Chain KPIs",
+        "Executive Dashboard",
+    ]
     apps = {name: App(ids.guid(), name) for name in app_names}
-    return Site(seed, end_ms, node_list, users, apps, restarts, upgrade_ms, license_start,
-                end_ms - 7 * DAY, admin)
+    return Site(
+        seed, end_ms, node_list, users, apps, restarts, upgrade_ms, license_start, end_ms - 7 * DAY, admin
+    )
 
 
 def business_hours_ms(rng: random.Random, day: date) -> int:
