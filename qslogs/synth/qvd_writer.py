@@ -32,6 +32,8 @@ from xml.sax.saxutils import escape
 
 import numpy as np
 import polars as pl
+import pyarrow as pa
+import pyarrow.compute as pc
 
 #: Day serial of 1970-01-01 (serials count days since 1899-12-30).
 UNIX_EPOCH_SERIAL = 25569
@@ -63,33 +65,38 @@ def pack_symbols(kind: int, numbers: np.ndarray | None = None, texts: pl.Series 
     """Encode one symbol table in which every symbol has type ``kind`` (1, 2, 4, 5 or 6; formats.md §8.2).
 
     ``numbers`` are int32 values (types 1, 5) or float64 values (2, 6); ``texts`` are the strings (4, 5, 6),
-    written as UTF-8 plus a NUL.  Vectorised: the symbols are laid out with numpy, not one by one.
+    written as UTF-8 plus a NUL.  Vectorised: numpy lays out the fixed part, Arrow appends the texts.
     """
     width = {1: 4, 2: 8, 4: 0, 5: 4, 6: 8}[kind]
-    count = len(texts) if texts is not None else len(numbers) if numbers is not None else 0
     if (width > 0) != (numbers is not None) or (kind in (4, 5, 6)) != (texts is not None):
-        raise ValueError(f"symbol type {kind} needs {'numbers ' if width else ''}{'texts' if kind > 2 else ''}")
-    if texts is not None:
-        if texts.null_count() or texts.str.contains("\x00", literal=True).any():
-            raise ValueError("QVD symbol texts cannot be null or contain NUL characters")
-        lens = texts.str.len_bytes().to_numpy().astype(np.int64)
-        blob = np.frombuffer(str(texts.str.join("").item()).encode("utf-8"), dtype=np.uint8)
-    else:
-        lens = np.zeros(count, dtype=np.int64)
-        blob = np.zeros(0, dtype=np.uint8)
-    sizes = 1 + width + lens + (1 if texts is not None else 0)
-    starts = np.zeros(count, dtype=np.int64)
-    np.cumsum(sizes[:-1], out=starts[1:])
-    out = np.zeros(int(sizes.sum()), dtype=np.uint8)
-    out[starts] = kind
+        need = " and ".join(w for w, on in (("numbers", width > 0), ("texts", kind > 2)) if on)
+        raise ValueError(f"symbol type {kind} needs {need}")
+    count = len(texts) if texts is not None else len(numbers) if numbers is not None else 0
+    if count == 0:
+        return b""
+    if texts is not None and (texts.null_count() or texts.str.contains("\x00", literal=True).any()):
+        raise ValueError("QVD symbol texts cannot be null or contain NUL characters")
+    prefix: pa.Array | pa.Scalar = pa.scalar(bytes([kind]), pa.large_binary())
     if numbers is not None:
-        raw = np.ascontiguousarray(numbers, dtype="<i4" if width == 4 else "<f8").view(np.uint8)
-        out[starts[:, None] + 1 + np.arange(width)] = raw.reshape(count, width)
-    if len(blob):
-        text_starts = np.zeros(count, dtype=np.int64)
-        np.cumsum(lens[:-1], out=text_starts[1:])
-        out[np.repeat(starts + 1 + width - text_starts, lens) + np.arange(len(blob))] = blob
-    return out.tobytes()
+        if width == 4 and len(numbers) and (numbers.min() < _INT32_MIN or numbers.max() > _INT32_MAX):
+            raise ValueError(f"symbol type {kind} holds int32 numbers only")
+        fixed = np.empty(count, dtype=[("t", "u1"), ("v", "<i4" if width == 4 else "<f8")])
+        fixed["t"], fixed["v"] = kind, numbers
+        if texts is None:
+            return fixed.tobytes()
+        raw = pa.py_buffer(fixed.tobytes())
+        prefix = pa.FixedSizeBinaryArray.from_buffers(pa.binary(1 + width), count, [None, raw])
+        prefix = prefix.cast(pa.large_binary())
+    assert texts is not None
+    joined = pc.binary_join_element_wise(
+        prefix,
+        texts.rechunk().to_arrow().cast(pa.large_binary()),
+        pa.scalar(b"\x00", pa.large_binary()),
+        pa.scalar(b"", pa.large_binary()),  # the separator: none
+    )
+    offsets = np.frombuffer(joined.buffers()[1], dtype=np.int64)
+    start, stop = offsets[joined.offset], offsets[joined.offset + count]
+    return memoryview(joined.buffers()[2])[start:stop].tobytes()
 
 
 def _codes(series: pl.Series) -> tuple[pl.Series, np.ndarray]:
@@ -112,8 +119,7 @@ def _serial_text_column(name: str, series: pl.Series, fmt_type: str) -> QvdColum
     """Temporal column → type 6 duals (serial number + display text) with the matching NumberFormat."""
     uniq, codes = _codes(series)
     if fmt_type == "TIMESTAMP":
-        us = uniq.dt.epoch("us").to_numpy().astype(np.float64)
-        serials = us / _US_PER_DAY + UNIX_EPOCH_SERIAL
+        serials = uniq.dt.epoch("us").to_numpy().astype(np.float64) / _US_PER_DAY + UNIX_EPOCH_SERIAL
         texts = uniq.dt.strftime("%Y-%m-%d %H:%M:%S%.3f").str.strip_suffix(".000")
         tags: tuple[str, ...] = ("$numeric", "$timestamp")
     elif fmt_type == "TIME":
@@ -158,8 +164,8 @@ def frame_column(name: str, series: pl.Series, *, as_date: bool = False) -> QvdC
     if dtype == pl.Null:
         return QvdColumn(name, b"", 0, np.full(len(series), -1, dtype=np.int64))
     if isinstance(dtype, pl.Categorical | pl.Enum):
-        series, dtype = series.cast(pl.String), pl.String
-    if dtype == pl.String:
+        series = series.cast(pl.String)
+    if series.dtype == pl.String:
         uniq, codes = _codes(series)
         ascii_only = bool(uniq.str.contains(r"^[\x00-\x7f]*$").all())
         tags = ("$ascii", "$text") if ascii_only else ("$text",)
@@ -189,7 +195,7 @@ def frame_column(name: str, series: pl.Series, *, as_date: bool = False) -> QvdC
 
 
 def _layout(columns: Sequence[QvdColumn], n_rows: int) -> tuple[list[tuple[int, int, int]], int, bytes]:
-    """Bit-pack the index table: per field (BitOffset, BitWidth, Bias), RecordByteSize and the packed bytes."""
+    """Bit-pack the index table: (BitOffset, BitWidth, Bias) per field, RecordByteSize, the packed rows."""
     layout: list[tuple[int, int, int]] = []
     offset = 0
     for col in columns:
@@ -210,7 +216,7 @@ def _layout(columns: Sequence[QvdColumn], n_rows: int) -> tuple[list[tuple[int, 
         words[:, word] |= stored << np.uint64(shift)
         if shift + width > 64:
             words[:, word + 1] |= stored >> np.uint64(64 - shift)
-    index = words.view(np.uint8).reshape(n_rows, -1)[:, :rbs].tobytes()
+    index = words.view(np.uint8).reshape(n_rows, words.shape[1] * 8)[:, :rbs].tobytes()
     return layout, rbs, index
 
 
