@@ -8,16 +8,21 @@ or cannot be read becomes a :class:`~qslogs.findings.FileIssue`, and the rest of
 
 from __future__ import annotations
 
+import dataclasses
 import io
+import lzma
 import os
 import stat
 import zipfile
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from typing import BinaryIO
 
 from qslogs.errors import BundleError
 from qslogs.findings import FileIssue
+from qslogs.parsers.text import CappedRead, cap_lines
 
 
 @dataclass(frozen=True)
@@ -35,7 +40,19 @@ class Limits:
     max_nested_zip_bytes: int = 512 * 1024**2
     """Largest zip inside a zip that is opened (it is held in memory)."""
     max_line_chars: int = 1_000_000
-    """Longest line kept whole; longer lines are cut and reported as bad lines."""
+    """Longest line kept whole; longer lines are cut while reading (so a 100 MB line costs a few MB)."""
+
+    @property
+    def max_line_bytes(self) -> int:
+        """Bytes kept of an overlong line: over ``max_line_chars`` characters in any encoding, BOM or not."""
+        return 4 * (self.max_line_chars + 2)
+
+
+#: Errors a damaged file or zip member can raise while it is read (zlib.error, lzma.LZMAError and
+#: BadZipFile are not OSErrors; an unsupported compression method is a NotImplementedError).
+READ_ERRORS: tuple[type[Exception], ...] = (
+    OSError, ValueError, RuntimeError, EOFError, zlib.error, lzma.LZMAError, zipfile.BadZipFile,
+)
 
 
 @dataclass(frozen=True)
@@ -48,10 +65,18 @@ class Member:
     """How the file is named to the user (source-qualified when several sources were given)."""
     size: int
     _reader: Callable[[int | None], bytes] = field(repr=False, compare=False)
+    _opener: Callable[[], BinaryIO] | None = field(default=None, repr=False, compare=False)
 
     def read(self, limit: int | None = None) -> bytes:
         """The file's bytes (at most ``limit`` of them); raises OSError/zip errors on damage."""
         return self._reader(limit)
+
+    def read_capped(self, limits: Limits) -> CappedRead:
+        """The file's bytes, streamed, with every line longer than the limit cut (see :func:`cap_lines`)."""
+        if self._opener is None:
+            return cap_lines(io.BytesIO(self.read()), limits.max_line_bytes, limits.max_member_bytes)
+        with self._opener() as stream:
+            return cap_lines(stream, limits.max_line_bytes, limits.max_member_bytes)
 
     @property
     def basename(self) -> str:
@@ -107,17 +132,35 @@ def open_bundle(paths: list[str | Path], limits: Limits | None = None) -> Bundle
         path = Path(raw)
         if not path.exists() and not path.is_symlink():
             raise BundleError(f"{path}: no such file or folder")
-        prefix = f"{path.name}/" if multi else ""
         if path.is_dir():
-            _walk_folder(bundle, path, prefix, limits)
+            _walk_folder(bundle, path, f"{path.name}/" if multi else "", limits)
         elif path.suffix.lower() == ".zip" or zipfile.is_zipfile(path):
-            _open_zip_file(bundle, path, f"{prefix}{path.name}!" if multi else "", limits)
+            _open_zip_file(bundle, path, f"{path.name}!" if multi else "", limits)
         elif path.is_file():
-            bundle.members.append(_disk_member(path, path.name, f"{prefix}{path.name}" if multi else path.name))
+            display = path.name
+            if problem := _too_big(path.stat().st_size, limits):
+                bundle.issues.append(FileIssue(display, problem))
+            else:
+                bundle.members.append(_disk_member(path, path.name, display))
         else:
             raise BundleError(f"{path}: not a regular file or folder")
     bundle.members.sort(key=lambda m: m.display)
+    _unique_displays(bundle)
+    _apply_total_limit(bundle, limits)
     return bundle
+
+
+def _unique_displays(bundle: Bundle) -> None:
+    """Two members shown under one name (a zip with a repeated entry, ``../x`` next to ``x``, two inputs
+    with the same folder name) get ``~2``, ``~3``… so every bad line and count points at one file."""
+    seen: dict[str, int] = {}
+    for i, member in enumerate(bundle.members):
+        n = seen[member.display] = seen.get(member.display, 0) + 1
+        if n > 1:
+            shown = f"{member.display}~{n}"
+            reason = f"another file of the bundle is also named {member.display!r}"
+            bundle.issues.append(FileIssue(shown, reason))
+            bundle.members[i] = dataclasses.replace(member, display=shown)
 
 
 def _disk_member(path: Path, name: str, display: str) -> Member:
@@ -125,7 +168,28 @@ def _disk_member(path: Path, name: str, display: str) -> Member:
         with open(path, "rb") as fh:
             return fh.read() if limit is None else fh.read(limit)
 
-    return Member(name=name, display=display, size=path.stat().st_size, _reader=reader)
+    return Member(name=name, display=display, size=path.stat().st_size, _reader=reader,
+                  _opener=lambda: open(path, "rb"))
+
+
+def _too_big(size: int, limits: Limits) -> str | None:
+    if size > limits.max_member_bytes:
+        return f"file of {size:,} bytes exceeds the {limits.max_member_bytes:,}-byte limit: not read"
+    return None
+
+
+def _apply_total_limit(bundle: Bundle, limits: Limits) -> None:
+    """Members past ``max_total_bytes`` (in display order, so the cut is deterministic) are not read."""
+    total = 0
+    kept: list[Member] = []
+    for member in bundle.members:
+        total += member.size
+        if total > limits.max_total_bytes:
+            reason = f"not read: the bundle exceeds the {limits.max_total_bytes:,}-byte total limit"
+            bundle.issues.append(FileIssue(member.display, reason))
+            continue
+        kept.append(member)
+    bundle.members = kept
 
 
 def _walk_folder(bundle: Bundle, root: Path, prefix: str, limits: Limits) -> None:
@@ -155,6 +219,9 @@ def _walk_folder(bundle: Bundle, root: Path, prefix: str, limits: Limits) -> Non
                 continue
             if fname.lower().endswith(".zip"):
                 _open_zip_file(bundle, full, f"{display}!", limits)
+                continue
+            if problem := _too_big(st.st_size, limits):
+                bundle.issues.append(FileIssue(display, problem))
                 continue
             bundle.members.append(_disk_member(full, rel, display))
 
@@ -186,9 +253,8 @@ def _add_zip_members(bundle: Bundle, zf: zipfile.ZipFile, prefix: str, limits: L
             bundle.issues.append(FileIssue(f"{prefix}{info.filename}", "zip member with an empty name"))
             continue
         if unsafe:
-            bundle.issues.append(
-                FileIssue(display, f"zip member name {info.filename!r} points outside the bundle: read as {name!r}")
-            )
+            reason = f"zip member name {info.filename!r} points outside the bundle: read as {name!r}"
+            bundle.issues.append(FileIssue(display, reason))
         problem = _member_problem(info, limits)
         if problem:
             bundle.issues.append(FileIssue(display, problem))
@@ -197,7 +263,8 @@ def _add_zip_members(bundle: Bundle, zf: zipfile.ZipFile, prefix: str, limits: L
             _open_nested_zip(bundle, zf, info, f"{display}!", limits, depth)
             continue
         bundle.members.append(
-            Member(name=name, display=display, size=info.file_size, _reader=_zip_reader(zf, info, limits))
+            Member(name=name, display=display, size=info.file_size, _reader=_zip_reader(zf, info, limits),
+                   _opener=_zip_opener(zf, info))
         )
 
 
@@ -224,20 +291,26 @@ def _zip_reader(zf: zipfile.ZipFile, info: zipfile.ZipInfo, limits: Limits) -> C
     return reader
 
 
+def _zip_opener(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> Callable[[], BinaryIO]:
+    return lambda: zf.open(info)
+
+
 def _open_nested_zip(
     bundle: Bundle, zf: zipfile.ZipFile, info: zipfile.ZipInfo, prefix: str, limits: Limits, depth: int
 ) -> None:
     where = prefix.rstrip("!")
     if depth >= limits.max_depth:
-        bundle.issues.append(FileIssue(where, f"zip nested deeper than {limits.max_depth} levels: not opened"))
+        reason = f"zip nested deeper than {limits.max_depth} levels: not opened"
+        bundle.issues.append(FileIssue(where, reason))
         return
     if info.file_size > limits.max_nested_zip_bytes:
-        bundle.issues.append(FileIssue(where, "zip inside a zip larger than the nested-zip limit: not opened"))
+        reason = "zip inside a zip larger than the nested-zip limit: not opened"
+        bundle.issues.append(FileIssue(where, reason))
         return
     try:
         data = zf.read(info)
         inner = zipfile.ZipFile(io.BytesIO(data))
-    except (zipfile.BadZipFile, OSError, ValueError, RuntimeError, EOFError) as exc:
+    except READ_ERRORS as exc:
         bundle.issues.append(FileIssue(where, f"corrupt zip: {exc}"))
         return
     bundle._zips.append(inner)

@@ -2,12 +2,16 @@
 
 UTF-8 BOM, CRLF and ``\\r\\r\\n``, UTF-16 files converted by an editor, non-UTF-8 bytes (read as
 Windows-1252 rather than dropped) and the ``Signature:`` trailer of rolled files are handled here once.
+:func:`cap_lines` reads a file with every overlong line cut, so hostile input costs bounded memory.
 """
 
 from __future__ import annotations
 
 import re
+import sys
+from array import array
 from dataclasses import dataclass
+from typing import BinaryIO
 
 import polars as pl
 
@@ -49,3 +53,114 @@ def lines_frame(lines: list[str], first_line_no: int) -> pl.DataFrame:
     return pl.DataFrame(
         {"line": pl.Series(lines, dtype=pl.String).str.strip_chars_end("\r")}
     ).with_row_index("line_no", offset=first_line_no).with_columns(pl.col("line_no").cast(pl.Int64))
+
+
+@dataclass(frozen=True)
+class CappedRead:
+    """A file's bytes with overlong lines cut, and which lines were cut."""
+
+    data: bytes
+    cut_lines: tuple[int, ...]
+    """1-based physical numbers of the lines that were cut."""
+
+
+_CHUNK = 1024**2
+
+
+def cap_lines(stream: BinaryIO, keep: int, max_bytes: int) -> CappedRead:
+    """Read a stream, keeping at most ``keep`` bytes of each line, in bounded memory.
+
+    A line without a newline of any length (a corrupt or hostile file) costs ``keep`` bytes plus one
+    chunk, not its own size. The cut is made on a character boundary (UTF-8, or UTF-16 with a BOM), and
+    with ``keep`` = 4 × (max characters + 2) the kept part is still longer than the character limit, so
+    the parser sees an overlong line and reports it with its line number. Raises ValueError past
+    ``max_bytes``.
+    """
+    chunk_size = max(2, min(_CHUNK, keep) // 2 * 2)  # even, and never longer than a kept line
+    chunk = _read_full(stream, chunk_size)
+    nl = b"\n\x00" if chunk.startswith(b"\xff\xfe") else b"\x00\n" if chunk.startswith(b"\xfe\xff") else b"\n"
+    out = bytearray()
+    cut: list[int] = []
+    line_no, current, total = 1, 0, 0
+    while chunk:
+        total += len(chunk)
+        if total > max_bytes:
+            raise ValueError(f"file grows beyond the {max_bytes:,}-byte limit while reading")
+        first = _find(chunk, nl, 0)
+        if first < 0:
+            current = _extend(out, chunk, current, keep, cut, line_no, nl)
+        else:
+            _extend(out, chunk[:first], current, keep, cut, line_no, nl)
+            start = first + len(nl)
+            out += chunk[first:start]
+            line_no += 1
+            last = _rfind(chunk, nl, start)
+            if last >= 0:  # whole lines inside one chunk are shorter than `keep`: copied as they are
+                end = last + len(nl)
+                out += chunk[start:end]
+                line_no += _count(chunk, nl, start, end)
+                start = end
+            out += chunk[start:]
+            current = len(chunk) - start
+        chunk = _read_full(stream, chunk_size)
+    return CappedRead(bytes(out), tuple(cut))
+
+
+def _read_full(stream: BinaryIO, size: int) -> bytes:
+    data = stream.read(size)
+    while data and len(data) < size and (more := stream.read(size - len(data))):
+        data += more
+    return data
+
+
+def _find(chunk: bytes, nl: bytes, start: int) -> int:
+    i = chunk.find(nl, start)
+    while i >= 0 and len(nl) == 2 and i % 2:  # UTF-16: a newline only at an even offset
+        i = chunk.find(nl, i + 1)
+    return i
+
+
+def _rfind(chunk: bytes, nl: bytes, start: int) -> int:
+    i = chunk.rfind(nl, start)
+    while i >= start and len(nl) == 2 and i % 2:
+        i = chunk.rfind(nl, start, i + 1)
+    return i
+
+
+def _count(chunk: bytes, nl: bytes, start: int, end: int) -> int:
+    if len(nl) == 1:
+        return chunk.count(nl, start, end)
+    return array("H", chunk[start:end]).count(int.from_bytes(nl, sys.byteorder))
+
+
+def _extend(out: bytearray, seg: bytes, current: int, keep: int, cut: list[int], line_no: int,
+            nl: bytes) -> int:
+    """Append a piece of the current line, up to ``keep`` bytes of it; note the line when it is cut."""
+    after = current + len(seg)
+    if after <= keep:
+        out += seg
+        return after
+    if current < keep:
+        out += seg[: keep - current]
+    if not cut or cut[-1] != line_no:
+        _drop_partial_char(out, nl)
+        cut.append(line_no)
+    return after
+
+
+def _drop_partial_char(out: bytearray, nl: bytes) -> None:
+    """Drop an incomplete character at the end of a cut line, so the rest of the file still decodes."""
+    if len(nl) == 2:
+        high = out[-1] if nl == b"\n\x00" else out[-2]
+        if 0xD8 <= high <= 0xDB:  # a UTF-16 high surrogate without its pair
+            del out[-2:]
+        return
+    for back in range(1, 4):
+        byte = out[-back]
+        if byte & 0xC0 == 0xC0:  # lead byte of a multi-byte UTF-8 sequence
+            need = 2 if byte < 0xE0 else 3 if byte < 0xF0 else 4
+            if back < need:
+                del out[-back:]
+            return
+        if byte & 0xC0 != 0x80:
+            return
