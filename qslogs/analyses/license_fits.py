@@ -1,0 +1,258 @@
+"""Timelines → growth fits, exhaustion forecasts and the chart data (fitted line, band, projection).
+
+Which points a fit uses (documented in ``qslogs license --help`` too):
+
+- **allocated**: the allocated count at the end of each month (the last month may be partial: its
+  value is the count at the end of the data), placed at the end of that day;
+- **active**: distinct users per month, only for months fully inside the data (coverage >= 90 %),
+  placed at the middle of the month;
+- monthly points are used when the fit window holds at least :data:`MIN_MONTHS` of them, else daily
+  points (a day's allocated count / distinct users); a fit needs :data:`MIN_POINTS` points.
+
+x is in mean Gregorian months from the start of the fit window, so slopes are users per month.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+import polars as pl
+
+from qslogs.analyses.growth import DAYS_PER_MONTH, Fit, Forecast, add_months, fit_series, forecast
+
+MIN_MONTHS = 4
+MIN_POINTS = 3
+FULL_MONTH = 0.9
+#: Forecast rows: access types allocated per user whose count can run out against a bought capacity.
+FORECAST_TYPES = ("Professional", "Analyzer")
+
+
+@dataclass(frozen=True)
+class SeriesFit:
+    """One fitted series: the line, the points it was fitted on, and where x = 0 is."""
+
+    access_type: str
+    series: str
+    granularity: str
+    fit: Fit
+    points: list[tuple[float, float]]  # (day ordinal, value)
+    origin: float  # day ordinal of x = 0
+
+    def value_at(self, ordinal: float, slope: float | None = None) -> float:
+        """The fitted line at a day ordinal; with ``slope``, the band line pivoting at the points' centre."""
+        x = (ordinal - self.origin) / DAYS_PER_MONTH
+        if slope is None:
+            return self.fit.at(x)
+        cx = sum((p[0] - self.origin) / DAYS_PER_MONTH for p in self.points) / len(self.points)
+        return self.fit.at(cx) + slope * (x - cx)
+
+
+def _points(
+    timeline: pl.DataFrame, access_type: str, series: str, granularity: str, since: date | None
+) -> list[tuple[float, float]]:
+    rows = timeline.filter(
+        (pl.col("access_type") == access_type)
+        & (pl.col("granularity") == granularity)
+        & pl.col(series).is_not_null()
+    )
+    out: list[tuple[float, float]] = []
+    for r in rows.select("start", "end", "coverage", series).iter_rows(named=True):
+        start, end = r["start"].toordinal(), r["end"].toordinal()
+        if series == "allocated":
+            at = end + 1.0
+        else:
+            if granularity == "month" and r["coverage"] < FULL_MONTH:
+                continue
+            at = (start + end + 1) / 2.0
+        if since is not None and at <= since.toordinal():
+            continue
+        out.append((at, float(r[series])))
+    return out
+
+
+def fit_one(timeline: pl.DataFrame, access_type: str, series: str, since: date | None) -> SeriesFit | None:
+    """Fit one series (monthly points when there are enough, else daily); None with too few points."""
+    for granularity in ("month", "day"):
+        pts = _points(timeline, access_type, series, granularity, since)
+        if len(pts) >= (MIN_MONTHS if granularity == "month" else MIN_POINTS):
+            break
+    else:
+        return None
+    if len({p[0] for p in pts}) < 2:
+        return None
+    first = timeline.filter(pl.col("access_type") == access_type)["start"].min()
+    origin = (
+        float(since.toordinal() if since else first.toordinal()) if isinstance(first, date) else pts[0][0]
+    )
+    fit = fit_series([(p[0] - origin) / DAYS_PER_MONTH for p in pts], [p[1] for p in pts])
+    return SeriesFit(access_type, series, granularity, fit, pts, origin)
+
+
+def all_fits(timeline: pl.DataFrame, since: date | None) -> list[SeriesFit]:
+    """Fits of every access type: ``allocated`` where it is tracked, ``active`` everywhere."""
+    out = []
+    for access_type in sorted(set(timeline["access_type"].to_list())):
+        rows = timeline.filter(pl.col("access_type") == access_type)
+        for series in ("allocated", "active"):
+            values = rows[series].drop_nulls()
+            if values.len() == 0 or (values == 0).all():
+                continue  # not tracked for this type (Login passes have no allocation), or nothing happened
+            fitted = fit_one(timeline, access_type, series, since)
+            if fitted is not None:
+                out.append(fitted)
+    return out
+
+
+def _r(value: float | None, digits: int = 3) -> float | None:
+    return None if value is None else round(value, digits)
+
+
+def fit_rows(fits: list[SeriesFit]) -> list[dict[str, Any]]:
+    """The ``fits`` table: slope per month with its interval, R², points and method."""
+    return [
+        {
+            "access_type": f.access_type,
+            "series": f.series,
+            "slope_per_month": _r(f.fit.slope),
+            "ci_low": _r(f.fit.ci_low),
+            "ci_high": _r(f.fit.ci_high),
+            "r2": _r(f.fit.r2),
+            "n_points": f.fit.n_points,
+            "method": f.fit.method,
+            "granularity": f.granularity,
+            "flat": f.fit.flat,
+            "outliers": f.fit.outliers,
+            "start": date.fromordinal(int(f.points[0][0])),
+            "end": date.fromordinal(int(f.points[-1][0])),
+        }
+        for f in fits
+    ]
+
+
+def statement(access_type: str, fc: Forecast) -> str:
+    """The forecast in one plain sentence."""
+    cap = f"{fc.capacity:g}" if fc.capacity is not None else "?"
+    if fc.status == "unknown-capacity":
+        return f"{access_type}: capacity unknown (give --{access_type.lower()} N to forecast)."
+    if fc.status == "over-capacity":
+        return f"{access_type}: already over capacity: {fc.in_use:g} allocated for {cap} licenses."
+    if fc.status == "at-capacity":
+        return f"{access_type}: exactly at capacity: all {cap} licenses are allocated."
+    if fc.status == "never":
+        return f"{access_type}: {fc.remaining:g} of {cap} licenses left; never exhausted at this rate."
+    if fc.status == "beyond-horizon":
+        return f"{access_type}: {fc.remaining:g} of {cap} licenses left; not exhausted within 100 years."
+    span = ""
+    if fc.date_low is not None:
+        high = fc.date_high.isoformat() if fc.date_high else "never"
+        span = f" (95 % interval {fc.date_low.isoformat()} – {high})"
+    when = fc.exhaustion_date.isoformat() if fc.exhaustion_date else "?"
+    return (
+        f"{access_type}: {fc.remaining:g} of {cap} licenses left; run out around {when} "
+        f"in {fc.months_to_exhaustion:.1f} months{span}."
+    )
+
+
+def forecast_rows(
+    capacity: dict[str, Any], timeline: pl.DataFrame, fits: list[SeriesFit], as_of: date
+) -> tuple[list[dict[str, Any]], dict[str, Forecast]]:
+    """The ``forecast`` table, one row per access type with a capacity or an allocation history."""
+    rows, out = [], {}
+    by_type = {d["access_type"]: d for d in capacity["details"]}
+    tracked = set(timeline.filter(pl.col("allocated").is_not_null())["access_type"].to_list())
+    for access_type in FORECAST_TYPES:
+        detail = by_type.get(access_type, {})
+        if access_type not in tracked and detail.get("capacity") is None and detail.get("in_use") is None:
+            continue
+        last = (
+            timeline.filter((pl.col("access_type") == access_type) & (pl.col("granularity") == "day"))
+            .sort("period")["allocated"]
+            .drop_nulls()
+        )
+        in_use, source = (
+            (detail["in_use"], "bundle CalInfo")
+            if detail.get("in_use") is not None
+            else ((float(last[-1]), "logs") if last.len() else (0.0, "none"))
+        )
+        fit = next((f.fit for f in fits if f.access_type == access_type and f.series == "allocated"), None)
+        fc = forecast(detail.get("capacity"), float(in_use), fit, as_of)
+        out[access_type] = fc
+        rows.append(
+            {
+                "access_type": access_type,
+                "capacity": fc.capacity,
+                "in_use": fc.in_use,
+                "remaining": fc.remaining,
+                "months_to_exhaustion": _r(fc.months_to_exhaustion, 2),
+                "exhaustion_date": fc.exhaustion_date,
+                "status": fc.status,
+                "months_low": _r(fc.months_low, 2),
+                "months_high": _r(fc.months_high, 2),
+                "date_low": fc.date_low,
+                "date_high": fc.date_high,
+                "in_use_source": source,
+                "capacity_source": detail.get("source", "unknown"),
+                "as_of": as_of,
+                "statement": statement(access_type, fc),
+            }
+        )
+    return rows, out
+
+
+def chart_data(fits: list[SeriesFit], forecasts: dict[str, Forecast], as_of: date) -> dict[str, Any]:
+    """What a chart needs beyond the timeline: each fitted line with its band, and the projections."""
+    lines = []
+    for f in fits:
+        for ordinal, value in f.points:
+            lo_slope = f.fit.ci_low if f.fit.ci_low is not None else f.fit.slope
+            hi_slope = f.fit.ci_high if f.fit.ci_high is not None else f.fit.slope
+            a, b = f.value_at(ordinal, lo_slope), f.value_at(ordinal, hi_slope)
+            lines.append(
+                {
+                    "access_type": f.access_type,
+                    "series": f.series,
+                    "granularity": f.granularity,
+                    "date": date.fromordinal(int(ordinal)),
+                    "value": value,
+                    "fitted": _r(f.value_at(ordinal)),
+                    "band_low": _r(min(a, b)),
+                    "band_high": _r(max(a, b)),
+                }
+            )
+    projection = []
+    for access_type, fc in forecasts.items():
+        fit = next((f.fit for f in fits if f.access_type == access_type and f.series == "allocated"), None)
+        if fit is None or fc.status in ("unknown-capacity",):
+            continue
+        horizon = fc.date_high or fc.exhaustion_date or add_months(as_of, 12) or as_of
+        horizon = min(max(horizon, as_of + timedelta(days=31)), as_of + timedelta(days=3 * 365))
+        months = (horizon - as_of).days / DAYS_PER_MONTH
+        steps = sorted(
+            {
+                0.0,
+                months,
+                *(float(m) for m in range(1, int(months) + 1)),
+                *(
+                    (fc.months_to_exhaustion,)
+                    if fc.months_to_exhaustion and fc.months_to_exhaustion < months
+                    else ()
+                ),
+            }
+        )
+        for m in steps:
+            lo = fit.ci_low if fit.ci_low is not None else fit.slope
+            hi = fit.ci_high if fit.ci_high is not None else fit.slope
+            projection.append(
+                {
+                    "access_type": access_type,
+                    "date": add_months(as_of, m),
+                    "months": _r(m, 2),
+                    "projected": _r(fc.in_use + fit.slope * m),
+                    "low": _r(fc.in_use + lo * m),
+                    "high": _r(fc.in_use + hi * m),
+                    "capacity": fc.capacity,
+                }
+            )
+    return {"fit_lines": lines, "projection": projection}
