@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from qslogs.analyses.base import Analysis, AnalysisOptions, AnalysisResult, run
+from qslogs.analyses.licenses import ANALYSIS as LICENSES
 from qslogs.frames import Frames
 
 
 def registry() -> list[Analysis]:
     """Every analysis, in report order."""
-    analyses: list[Analysis] = []
+    analyses: list[Analysis] = [LICENSES]
     return analyses
 
 
