@@ -7,6 +7,7 @@ analyses → findings → report.
 from qslogs.bundle import Limits, open_bundle
 from qslogs.errors import BundleError, ParseError, QslogsError, QvdError, ReportError
 from qslogs.frames import Frames, load_frames
+from qslogs.report import render_report, write_report
 
 __all__ = [
     "BundleError",
@@ -18,4 +19,6 @@ __all__ = [
     "ReportError",
     "load_frames",
     "open_bundle",
+    "render_report",
+    "write_report",
 ]

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from qslogs.analyses.activity import ANALYSIS as ACTIVITY
 from qslogs.analyses.base import Analysis, AnalysisOptions, AnalysisResult, run
+from qslogs.analyses.input_quality import ANALYSIS as INPUT
 from qslogs.analyses.licenses import ANALYSIS as LICENSES
 from qslogs.frames import Frames
 
 
 def registry() -> list[Analysis]:
     """Every analysis, in report order."""
-    analyses: list[Analysis] = [LICENSES]
+    analyses: list[Analysis] = [LICENSES, ACTIVITY, INPUT]
     return analyses
 
 

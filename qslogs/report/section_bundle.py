@@ -1,0 +1,150 @@
+"""The Bundle section: what was read (inventory, span, versions) and what was not (bad input)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from qslogs.analyses.base import AnalysisResult
+from qslogs.report.filters import fmt_bytes, fmt_int, fmt_ts, plural
+from qslogs.report.model import Block, Callout, Column, Fact, Section
+from qslogs.report.sections import details, make_table
+
+
+def bundle_section(result: AnalysisResult, coverage: list[Callout]) -> Section:
+    """Inventory, versions, bad lines and unreadable files; ``coverage`` warnings from any analysis on top."""
+    t = result.tables
+    totals, span = t["totals"], t["time_span"]
+    facts = [
+        Fact(
+            "Time span",
+            f"{fmt_ts(span['first'])} → {fmt_ts(span['last'])}" if span["first"] else "unknown",
+            f"{span['days']} days" if span["days"] is not None else "",
+        ),
+        Fact("Nodes", fmt_int(len(t["hosts"])), ", ".join(t["hosts"])),
+        Fact(
+            "Files", fmt_int(totals["parsed_files"]), f"parsed, of {fmt_int(totals['files'])} in the bundle"
+        ),
+        Fact("Records", fmt_int(totals["records"])),
+        Fact("Size", fmt_bytes(totals["bytes"])),
+        Fact("Bad lines", fmt_int(totals["bad_lines"]), css="warning" if totals["bad_lines"] else "ok"),
+        Fact(
+            "Unreadable files",
+            fmt_int(totals["file_issues"]),
+            css="warning" if totals["file_issues"] else "ok",
+        ),
+    ]
+    blocks = [Block(title="", callouts=coverage, facts=facts)]
+    about = [Fact(f"{a['source']} {a['key']}", a["value"]) for a in t["about"]]
+    versions = make_table(
+        "t-bundle-versions",
+        [
+            Column("component", "Component"),
+            Column("host", "Node"),
+            Column("version", "Version", "code"),
+            Column("column", "From column"),
+            Column("records", "Records", "int"),
+            Column("first", "First seen", "ts"),
+            Column("last", "Last seen", "ts"),
+        ],
+        t["versions"],
+        ts="first",
+        te="last",
+        caption="Each service writes its own version; two rows for one component and node mean an upgrade.",
+        empty="No version column in these logs.",
+    )
+    blocks.append(Block(title="Versions", id="bundle-versions", facts=about, tables=[versions]))
+    inventory = make_table(
+        "t-bundle-inventory",
+        [
+            Column("kind", "Log kind"),
+            Column("host", "Node"),
+            Column("files", "Files", "int"),
+            Column("archived_files", "Archived", "int"),
+            Column("records", "Records", "int"),
+            Column("bad_lines", "Bad lines", "int"),
+            Column("bytes", "Size", "bytes"),
+            Column("first", "First", "ts"),
+            Column("last", "Last", "ts"),
+        ],
+        t["inventory"],
+        ts="first",
+        te="last",
+        css=lambda r: "warning" if r["bad_lines"] else "",
+    )
+    blocks.append(
+        Block(
+            title="Inventory",
+            id="bundle-inventory",
+            tables=[inventory],
+            intro="Files and records per log kind and node (duplicates and unknown files excluded).",
+        )
+    )
+    blocks.append(_bad_input(t))
+    skipped = make_table(
+        "t-bundle-skipped",
+        [
+            Column("path", "File", "code"),
+            Column("status", "Status"),
+            Column("note", "Why"),
+            Column("size", "Size", "bytes"),
+        ],
+        t["unknown_files"],
+        empty="None.",
+    )
+    blocks.append(
+        Block(
+            title=f"Files not analysed ({plural(len(t['unknown_files']), 'file')})",
+            id="bundle-skipped",
+            tables=[skipped],
+            collapsed=True,
+            intro="Empty files, identical copies (the Log Collector's collision copies) and files "
+            "that are not Qlik logs.",
+        )
+    )
+    return Section(
+        id="bundle", title="Bundle", intro="What the bundle holds, and what could not be read.", blocks=blocks
+    )
+
+
+def _bad_input(t: dict[str, Any]) -> Block:
+    bad = make_table(
+        "t-bundle-bad",
+        [
+            Column("source_file", "File", "code"),
+            Column("kind", "Kind"),
+            Column("count", "Bad lines", "int"),
+            Column("first_lines", "First bad lines (file:line, reason, text)", "details"),
+        ],
+        [
+            {
+                **b,
+                "first_lines": details(
+                    f"first {plural(len(b['first_lines']), 'line')}",
+                    "",
+                    [
+                        {
+                            "where": f"{b['source_file']}:{ln['line_no']}",
+                            "note": ln["reason"],
+                            "text": ln["text"],
+                        }
+                        for ln in b["first_lines"]
+                    ],
+                ),
+            }
+            for b in t["bad_files"]
+        ],
+        empty="Every line fitted its file's format.",
+    )
+    issues = make_table(
+        "t-bundle-issues",
+        [Column("path", "File", "code"), Column("reason", "Reason")],
+        t["file_issues"],
+        empty="Every file could be read.",
+    )
+    return Block(
+        title="Bad input",
+        id="bundle-bad",
+        tables=[bad, issues],
+        intro="Lines that did not fit their file's format were set aside (not analysed); unreadable "
+        "files are named with the reason.",
+    )
