@@ -6,12 +6,13 @@ from qslogs.analyses.activity import ANALYSIS as ACTIVITY
 from qslogs.analyses.base import Analysis, AnalysisOptions, AnalysisResult, run
 from qslogs.analyses.input_quality import ANALYSIS as INPUT
 from qslogs.analyses.licenses import ANALYSIS as LICENSES
+from qslogs.analyses.reloads import ANALYSIS as RELOADS
 from qslogs.frames import Frames
 
 
 def registry() -> list[Analysis]:
     """Every analysis, in report order."""
-    analyses: list[Analysis] = [LICENSES, ACTIVITY, INPUT]
+    analyses: list[Analysis] = [RELOADS, LICENSES, ACTIVITY, INPUT]
     return analyses
 
 
