@@ -122,8 +122,6 @@ def test_missing_bundle_is_an_input_error(tmp_path: Path) -> None:
 
 # -- the committed sample bundle and its answer key ----------------------------------------------------------
 
-#: TRUTH.json names two classes by symptom; qslogs.error_classes names them by cause.
-TRUTH_CLASS = {"http_401": "auth", "field_not_found": "script"}
 
 
 def _line(bundle: Path, rel: str, line_no: int) -> str:
@@ -162,7 +160,7 @@ def check_planted_failures(bundle: Path, truth: dict[str, Any]) -> None:
     for f in (f for f in truth["reloads"]["failures"] if f.get("execution_id")):
         run = runs[f["execution_id"]]
         assert run["failure_kind"] == f["failure_phase"], f
-        assert run["error_class"] == TRUTH_CLASS.get(f["error_class"], f["error_class"]), f
+        assert run["error_class"] == f["error_class"], f
         assert (run["connection"], run["root_cause"]) == (f["connection"], f["root_cause"]), f
         if f["failure_phase"] == "script":
             assert f["script_log"].endswith(run["script_log"])
@@ -175,7 +173,7 @@ def check_planted_failures(bundle: Path, truth: dict[str, Any]) -> None:
         hub["user"],
         hub["root_cause"],
     )
-    assert manual["error_class"] == TRUTH_CLASS.get(hub["error_class"], hub["error_class"])
+    assert manual["error_class"] == hub["error_class"]
     assert hub["root_cause"] in _line(bundle, manual["script_log"], manual["root_cause_line"])
 
 
@@ -195,11 +193,8 @@ def check_license_monitor_flip(bundle: Path, truth: dict[str, Any], frames: Fram
         for e in runs
         if e["status"] == "FinishedSuccess" and e["start_utc"] < first_fail["start_utc"]
     )
-    # The first success after the last failure (TRUTH.json's recovered_execution_id names the last success
-    # *before* the failures in the generated sample, so it is not used here).
-    recovered = next(
-        e for e in runs if e["status"] == "FinishedSuccess" and e["start_utc"] > lm["last_failure_utc"]
-    )
+    recovered = next(e for e in runs if e["execution_id"] == lm["recovered_execution_id"])
+    assert recovered["start_utc"] > lm["last_failure_utc"]
 
     def verdict(at: datetime) -> dict[str, Any]:
         data = reloads_json(reload_diagnosis(frames, AnalysisOptions(until=at)))

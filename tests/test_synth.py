@@ -304,7 +304,7 @@ def test_reload_story_rows(sample: tuple[Path, dict[str, Any]]) -> None:
     assert "Error: Field 'SessionId' not found" in script
     assert "UserId=" + manual["user"].split("\\")[1] in " ".join(_row(root, manual["engine_audit_row"]))
     classes = {f["error_class"] for f in reloads["failures"]}
-    assert classes == {"http_401", "initiation", "connector", "file", "field_not_found"}
+    assert classes == {"auth", "initiation", "connector", "file", "script"}
 
 
 def test_script_starts_after_task_start_in_local_time(sample: tuple[Path, dict[str, Any]]) -> None:

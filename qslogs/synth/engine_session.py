@@ -209,6 +209,6 @@ def manual_reload(
         "started_utc": iso(script_start),
         "status": "failed" if failure else "success",
         "root_cause": f"Error: {rendered.errors[0]}" if rendered.errors else None,
-        "error_class": "field_not_found" if failure else None,
+        "error_class": "script" if failure else None,
         "connections": rendered.connections,
     }

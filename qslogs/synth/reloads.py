@@ -133,7 +133,7 @@ def generate(ctx: Ctx, allocations: list[Allocation]) -> dict[str, Any]:
     lm = tasks["lm"]
     for n, day in enumerate(lm_fail_days):
         err = HTTP_401 if n == 0 else HTTP_401_QVX
-        plan[_on(day, lm.times)] = ("lm", Outcome("FinishedFail", Failure(3, (err,)), error_class="http_401"))
+        plan[_on(day, lm.times)] = ("lm", Outcome("FinishedFail", Failure(3, (err,)), error_class="auth"))
     hr_day = up_day - timedelta(days=2)  # the DST-change Sunday: 02:05 local happens twice
     plan[_on(hr_day, tasks["hr"].times)] = (
         "hr",
@@ -158,7 +158,7 @@ def generate(ctx: Ctx, allocations: list[Allocation]) -> dict[str, Any]:
         rec = run_task(ctx, tasks[key], t, outcome)
         executions.append(rec)
         if key == "lm" and outcome.failure is not None:  # one retry a minute after the failure
-            retry = Outcome("FinishedFail", outcome.failure, max_retries=True, error_class="http_401")
+            retry = Outcome("FinishedFail", outcome.failure, max_retries=True, error_class="auth")
             stop = int(rec["duration_ms"]) + t + 15
             executions.append(
                 run_task(ctx, tasks[key], stop + 60_000 + rng.randint(0, 900), retry, attempt=2)
@@ -198,7 +198,8 @@ def generate(ctx: Ctx, allocations: list[Allocation]) -> dict[str, Any]:
             "recovered_execution_id": next(
                 e["execution_id"]
                 for e in lm_runs
-                if e["status"] == "FinishedSuccess" and e["start_utc"] > iso(site.upgrade_ms)
+                if e["status"] == "FinishedSuccess"
+                and e["start_utc"] > max(f["stop_utc"] for f in lm_runs if f["status"] != "FinishedSuccess")
             ),
             "last_status": lm_runs[-1]["status"],
             "runs": len(lm_runs),
