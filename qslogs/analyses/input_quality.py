@@ -133,8 +133,12 @@ def build(results: dict[str, pl.DataFrame], frames: Frames, options: AnalysisOpt
         ),
     )
     bad_files = bad_files.sort(["count", "source_file"], descending=[True, False])
-    versions = results.get("versions", pl.DataFrame(schema=VERSIONS_SCHEMA)).sort(
-        "component", "host", "first", "version", nulls_last=True
+    versions = (
+        results.get("versions", pl.DataFrame(schema=VERSIONS_SCHEMA))
+        .group_by("component", "host", "column", "version")  # one row across the kinds of a service
+        .agg(pl.col("records").sum(), pl.col("first").min(), pl.col("last").max())
+        .sort("component", "host", "first", "version", nulls_last=True)
+        .select(list(VERSIONS_SCHEMA))
     )
     first, last = frames.time_span
     span = _span(first, last)

@@ -349,11 +349,16 @@ def line_chart(
         if t is not None:
             out.append(
                 f'<text class="mk xpos" data-t="{t}" x="{_n(frame.left + c.x(t))}" y="{frame.top - 4}" '
-                f'text-anchor="middle">{escape(m.name)}</text>'
+                f'text-anchor="{_anchor(c.x(t), frame.pw)}">{escape(m.name)}</text>'
             )
     out += _legend(frame, legend)
     out.append("</svg>")
     return Markup("".join(out))
+
+
+def _anchor(x: float, width: float) -> str:
+    """Keep a label inside the chart: right-aligned near the right edge, left-aligned near the left."""
+    return "end" if x > width * 0.85 else "start" if x < width * 0.15 else "middle"
 
 
 def bar_chart(

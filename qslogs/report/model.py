@@ -106,6 +106,7 @@ class Chart:
 
     svg: Markup = field(metadata={"help": "the SVG from qslogs.report.charts (already safe markup)"})
     caption: str = field(default="", metadata={"help": "what the chart shows and how to read it"})
+    title: str = field(default="", metadata={"help": "a short heading above the chart ('' for none)"})
 
 
 @dataclass(frozen=True)

@@ -169,7 +169,7 @@ def _forecast_chart(
         markers=markers,
     )
     caption = fc.get("statement", "") if fc else ""
-    return Chart(svg, caption or f"{access_type}: allocated licenses per day.")
+    return Chart(svg, caption or f"{access_type}: allocated licenses per day.", f"{access_type} licenses")
 
 
 def _active_chart(timeline: list[dict[str, Any]], chart: dict[str, Any]) -> Chart | None:
@@ -189,7 +189,8 @@ def _active_chart(timeline: list[dict[str, Any]], chart: dict[str, Any]) -> Char
         series.append(Series("fitted trend", [(p["date"], p["fitted"]) for p in fit], "trend", "line"))
         bands.append(Band("95 % interval", [(p["date"], p["band_low"], p["band_high"]) for p in fit]))
     svg = line_chart(series, title="Distinct active users per month", y_label="users", bands=bands)
-    return Chart(svg, "Users who opened anything in the month, whatever their access type.")
+    return Chart(svg, "Users who opened anything in the month, whatever their access type.",
+                 "Active users, all access types")
 
 
 def _fits(fits: list[dict[str, Any]]) -> Block:

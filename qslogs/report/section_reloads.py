@@ -18,6 +18,8 @@ from qslogs.report.model import Block, Callout, Chart, Column, Section
 from qslogs.report.sections import details, make_table
 
 FAILED = ("failed", "aborted")
+#: Script logs listed at most (newest first; failed runs and manual reloads have their own tables).
+SCRIPT_LOG_ROWS = 300
 #: Tasks drawn in the durations chart at most (the ones with the most runs); one colour each.
 DURATION_SERIES = 6
 KIND_WORDS = {"script": "script", "initiation": "initiation"}
@@ -359,8 +361,10 @@ def _script_logs(logs: list[dict[str, Any]]) -> Block:
             Column("rows_fetched_total", "Rows", "int"),
             Column("manual", "Manual", "bool"),
         ],
-        logs,
+        sorted(logs, key=lambda r: str(r.get("start_utc") or ""), reverse=True),
         ts="start_utc",
+        limit=SCRIPT_LOG_ROWS,
+        caption="Newest first.",
         css=lambda r: "critical" if r.get("outcome") in FAILED else "",
         empty="No script logs in this bundle.",
     )
