@@ -18,7 +18,7 @@ import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import BinaryIO
+from typing import IO
 
 from qslogs.errors import BundleError
 from qslogs.findings import FileIssue
@@ -65,7 +65,7 @@ class Member:
     """How the file is named to the user (source-qualified when several sources were given)."""
     size: int
     _reader: Callable[[int | None], bytes] = field(repr=False, compare=False)
-    _opener: Callable[[], BinaryIO] | None = field(default=None, repr=False, compare=False)
+    _opener: Callable[[], IO[bytes]] | None = field(default=None, repr=False, compare=False)
 
     def read(self, limit: int | None = None) -> bytes:
         """The file's bytes (at most ``limit`` of them); raises OSError/zip errors on damage."""
@@ -291,7 +291,7 @@ def _zip_reader(zf: zipfile.ZipFile, info: zipfile.ZipInfo, limits: Limits) -> C
     return reader
 
 
-def _zip_opener(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> Callable[[], BinaryIO]:
+def _zip_opener(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> Callable[[], IO[bytes]]:
     return lambda: zf.open(info)
 
 

@@ -11,7 +11,7 @@ import re
 import sys
 from array import array
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import IO
 
 import polars as pl
 
@@ -67,7 +67,7 @@ class CappedRead:
 _CHUNK = 1024**2
 
 
-def cap_lines(stream: BinaryIO, keep: int, max_bytes: int) -> CappedRead:
+def cap_lines(stream: IO[bytes], keep: int, max_bytes: int) -> CappedRead:
     """Read a stream, keeping at most ``keep`` bytes of each line, in bounded memory.
 
     A line without a newline of any length (a corrupt or hostile file) costs ``keep`` bytes plus one
@@ -106,7 +106,7 @@ def cap_lines(stream: BinaryIO, keep: int, max_bytes: int) -> CappedRead:
     return CappedRead(bytes(out), tuple(cut))
 
 
-def _read_full(stream: BinaryIO, size: int) -> bytes:
+def _read_full(stream: IO[bytes], size: int) -> bytes:
     data = stream.read(size)
     while data and len(data) < size and (more := stream.read(size - len(data))):
         data += more
