@@ -13,19 +13,46 @@ zero-length round-capped strokes, so nothing is distorted by the zoom. Text from
 
 from __future__ import annotations
 
-import calendar
-import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from dataclasses import dataclass, field
 from typing import Any
 
 from markupsafe import Markup, escape
 
-from qslogs.report.filters import fmt_int, parse_ts
+from qslogs.report.chart_axes import (
+    DAY,
+    HOUR,
+    Canvas,
+    Frame,
+    draw_legend,
+    ms,
+    nice_ticks,
+    open_svg,
+    px,
+    time_ticks,
+    utc,
+    with_legend,
+    x_axis,
+    y_axis,
+)
+from qslogs.report.filters import fmt_int
 
-HOUR = 3_600_000
-DAY = 24 * HOUR
+__all__ = [
+    "DAY",
+    "HOUR",
+    "Band",
+    "Frame",
+    "HLine",
+    "Marker",
+    "Series",
+    "bar_chart",
+    "heatmap",
+    "line_chart",
+    "ms",
+    "nice_ticks",
+    "sparkline",
+    "time_ticks",
+]
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
@@ -66,207 +93,14 @@ class Marker:
     css: str = field(default="mark", metadata={"help": "stroke class"})
 
 
-@dataclass(frozen=True)
-class Frame:
-    """Geometry of a chart: outer size and the plot area inside it."""
-
-    width: int = 760
-    height: int = 240
-    left: int = 52
-    right: int = 20
-    top: int = 16
-    bottom: int = 44
-
-    @property
-    def pw(self) -> float:
-        return self.width - self.left - self.right
-
-    @property
-    def ph(self) -> float:
-        return self.height - self.top - self.bottom
-
-
-def ms(value: Any) -> int | None:
-    """A time (datetime, ISO string, date or epoch ms) → epoch milliseconds UTC."""
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return int(value)
-    parsed = parse_ts(value)
-    return int(parsed.timestamp() * 1000) if parsed else None
-
-
-def _n(value: float) -> str:
-    """A coordinate with at most one decimal and no trailing zero (small, deterministic output)."""
-    text = f"{value:.1f}"
-    return text[:-2] if text.endswith(".0") else text
-
-
-def nice_ticks(low: float, high: float, count: int = 5) -> list[float]:
-    """Round y-axis ticks (1, 2, 5 × 10ⁿ) covering low..high."""
-    if high <= low:
-        high = low + 1
-    raw = (high - low) / count
-    mag = 10 ** math.floor(math.log10(raw))
-    step = next(m * mag for m in (1, 2, 5, 10) if m * mag >= raw)
-    start = math.floor(low / step) * step
-    ticks = []
-    value = start
-    while value <= high + step * 1e-9:
-        ticks.append(round(value, 10))
-        value += step
-    if ticks[-1] < high:
-        ticks.append(round(value, 10))
-    return ticks
-
-
-_TIME_STEPS: tuple[tuple[int, int, str], ...] = (
-    (HOUR, 0, "%H:%M"),
-    (3 * HOUR, 0, "%H:%M"),
-    (6 * HOUR, 0, "%H:%M"),
-    (12 * HOUR, 0, "%m-%d %H:%M"),
-    (DAY, 0, "%m-%d"),
-    (2 * DAY, 0, "%m-%d"),
-    (7 * DAY, 0, "%m-%d"),
-    (0, 1, "%Y-%m"),
-    (0, 3, "%Y-%m"),
-    (0, 6, "%Y-%m"),
-    (0, 12, "%Y"),
-)
-
-
-def time_ticks(t0: int, t1: int, max_ticks: int = 8) -> list[tuple[int, str]]:
-    """Readable UTC time ticks between t0 and t1 (ms): hours, days, weeks, months or years."""
-    span = max(t1 - t0, 1)
-    for step_ms, months, fmt in _TIME_STEPS:
-        if step_ms and span / step_ms <= max_ticks:
-            offset = 4 * DAY if step_ms == 7 * DAY else 0  # weeks start on Monday (1970-01-01 was a Thursday)
-            first = math.ceil((t0 - offset) / step_ms) * step_ms + offset
-            return [(t, _utc(t).strftime(fmt)) for t in range(first, t1 + 1, step_ms)]
-        if months and span / (months * 30.44 * DAY) <= max_ticks:
-            return _month_ticks(t0, t1, months, fmt)
-    return _month_ticks(t0, t1, 12 * max(1, math.ceil(span / (365.25 * DAY) / max_ticks)), "%Y")
-
-
-def _month_ticks(t0: int, t1: int, months: int, fmt: str) -> list[tuple[int, str]]:
-    start = _utc(t0)
-    year, month = start.year, start.month
-    ticks: list[tuple[int, str]] = []
-    while True:
-        index = year * 12 + month - 1
-        if index % months == 0:
-            t = calendar.timegm((year, month, 1, 0, 0, 0)) * 1000
-            if t > t1:
-                return ticks
-            if t >= t0:
-                ticks.append((t, _utc(t).strftime(fmt)))
-        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-
-
-def _utc(t: int) -> datetime:
-    return datetime.fromtimestamp(t / 1000, tz=UTC)
-
-
-class _Canvas:
-    """Maps (ms, value) to plot pixels for one chart."""
-
-    def __init__(self, frame: Frame, t0: int, t1: int, y0: float, y1: float) -> None:
-        self.f, self.t0, self.t1, self.y0, self.y1 = frame, t0, t1, y0, y1
-
-    def x(self, t: int) -> float:
-        return (t - self.t0) / (self.t1 - self.t0) * self.f.pw
-
-    def y(self, v: float) -> float:
-        return self.f.ph - (v - self.y0) / (self.y1 - self.y0) * self.f.ph
-
-
-def _open(frame: Frame, title: str, kind: str, t0: int, t1: int, extra: str = "") -> list[str]:
-    return [
-        f'<svg class="chart {kind}" viewBox="0 0 {frame.width} {frame.height}" role="img" '
-        f'aria-label="{escape(title)}" data-t0="{t0}" data-t1="{t1}" data-pw="{_n(frame.pw)}" '
-        f'data-left="{frame.left}"{extra} xmlns="http://www.w3.org/2000/svg">',
-        f"<title>{escape(title)}</title>",
-    ]
-
-
-def _y_axis(c: _Canvas, ticks: list[float], label: str) -> list[str]:
-    f = c.f
-    out = ['<g class="grid">']
-    for v in ticks:
-        y = _n(f.top + c.y(v))
-        out.append(
-            f'<line x1="{f.left}" x2="{f.left + f.pw:g}" y1="{y}" y2="{y}"/>'
-            f'<text x="{f.left - 6}" y="{y}" dy="0.32em" text-anchor="end">{escape(fmt_int(v))}</text>'
-        )
-    if label:
-        out.append(f'<text class="ylabel" x="4" y="{f.top - 4}">{escape(label)}</text>')
-    out.append("</g>")
-    return out
-
-
-def _x_axis(c: _Canvas) -> list[str]:
-    f = c.f
-    out = [f'<g class="xt" transform="translate({f.left},{_n(f.top + f.ph)})">']
-    for t, text in time_ticks(c.t0, c.t1):
-        x = _n(c.x(t))
-        out.append(
-            f'<line x1="{x}" x2="{x}" y1="0" y2="4"/><text x="{x}" y="16" text-anchor="middle">'
-            f"{escape(text)}</text>"
-        )
-    out.append("</g>")
-    return out
-
-
-LEGEND_ROW = 16
-
-
-def _legend_rows(frame: Frame, items: list[tuple[str, str, str]]) -> list[list[tuple[float, str, str, str]]]:
-    """Legend entries laid out left to right, wrapping to a new row at the chart's width."""
-    rows: list[list[tuple[float, str, str, str]]] = [[]]
-    x = 0.0
-    for label, css, shape in items:
-        width = 28 + 6.2 * len(label)
-        if rows[-1] and x + width > frame.width - frame.left - 8:
-            rows.append([])
-            x = 0.0
-        rows[-1].append((x, label, css, shape))
-        x += width
-    return rows
-
-
-def _with_legend(frame: Frame, items: list[tuple[str, str, str]]) -> Frame:
-    """The frame grown by the extra legend rows."""
-    extra = (len(_legend_rows(frame, items)) - 1) * LEGEND_ROW
-    return replace(frame, height=frame.height + extra, bottom=frame.bottom + extra)
-
-
-def _legend(frame: Frame, items: list[tuple[str, str, str]]) -> list[str]:
-    """(label, css class, shape: line|box|dots) entries in rows under the x axis."""
-    rows = _legend_rows(frame, items)
-    top = frame.top + frame.ph + 34
-    out = [f'<g class="legend" transform="translate({frame.left},{top})">']
-    for r, row in enumerate(rows):
-        y = r * LEGEND_ROW
-        for x, label, css, shape in row:
-            if shape == "box":
-                out.append(f'<rect class="{escape(css)}" x="{_n(x)}" y="{y - 8}" width="14" height="9"/>')
-            elif shape == "dots":
-                out.append(f'<path class="dots {escape(css)}" d="M{_n(x + 7)} {y - 4}h0"/>')
-            else:
-                out.append(
-                    f'<line class="{escape(css)}" x1="{_n(x)}" x2="{_n(x + 14)}" y1="{y - 4}" y2="{y - 4}"/>'
-                )
-            out.append(f'<text x="{_n(x + 18)}" y="{y}">{escape(label)}</text>')
-    out.append("</g>")
-    return out
-
-
-def _path(c: _Canvas, points: Sequence[tuple[int, float | None]]) -> str:
+def _path(c: Canvas, points: Sequence[tuple[int, float | None]]) -> str:
     parts: list[str] = []
     pen = "M"
     for t, v in points:
         if v is None:
             pen = "M"
             continue
-        parts.append(f"{pen}{_n(c.x(t))} {_n(c.y(v))}")
+        parts.append(f"{pen}{px(c.x(t))} {px(c.y(v))}")
         pen = "L"
     return "".join(parts)
 
@@ -294,7 +128,7 @@ def line_chart(
     """
     legend = [(s.name, s.css, "dots" if s.style == "dots" else "line") for s in series]
     legend += [(b.name, b.css, "box") for b in bands] + [(h.name, h.css, "line") for h in hlines]
-    frame = _with_legend(frame or Frame(), legend)
+    frame = with_legend(frame or Frame(), legend)
     pts = [_series_points(s.points) for s in series]
     band_pts = [
         sorted(((ms(t), lo, hi) for t, lo, hi in b.points if ms(t) is not None), key=lambda p: p[0] or 0)
@@ -310,48 +144,48 @@ def line_chart(
     if t1 - t0 < HOUR:
         t0, t1 = t0 - HOUR, t1 + HOUR
     ticks = nice_ticks(min([y_min, *values]), max([y_min + 1, *values]) * 1.04)
-    c = _Canvas(frame, t0, t1, ticks[0], ticks[-1])
-    out = _open(frame, title, "time", t0, t1)
-    out += _y_axis(c, ticks, y_label)
-    out += _x_axis(c)
+    c = Canvas(frame, t0, t1, ticks[0], ticks[-1])
+    out = open_svg(frame, title, "time", t0, t1)
+    out += y_axis(c, ticks, y_label)
+    out += x_axis(c)
     out.append(
-        f'<svg class="plot" x="{frame.left}" y="{frame.top}" width="{_n(frame.pw)}" height="{_n(frame.ph)}" '
-        f'viewBox="0 0 {_n(frame.pw)} {_n(frame.ph)}" preserveAspectRatio="none">'
+        f'<svg class="plot" x="{frame.left}" y="{frame.top}" width="{px(frame.pw)}" height="{px(frame.ph)}" '
+        f'viewBox="0 0 {px(frame.pw)} {px(frame.ph)}" preserveAspectRatio="none">'
     )
     for band, bp in zip(bands, band_pts, strict=True):
         if bp:
             upper = "".join(
-                f"{'M' if i == 0 else 'L'}{_n(c.x(t or 0))} {_n(c.y(hi))}" for i, (t, _, hi) in enumerate(bp)
+                f"{'M' if i == 0 else 'L'}{px(c.x(t or 0))} {px(c.y(hi))}" for i, (t, _, hi) in enumerate(bp)
             )
-            lower = "".join(f"L{_n(c.x(t or 0))} {_n(c.y(lo))}" for t, lo, _ in reversed(bp))
+            lower = "".join(f"L{px(c.x(t or 0))} {px(c.y(lo))}" for t, lo, _ in reversed(bp))
             out.append(f'<path class="{escape(band.css)}" d="{upper}{lower}Z"/>')
     for h in hlines:
-        y = _n(c.y(h.value))
-        out.append(f'<path class="{escape(h.css)}" d="M0 {y}H{_n(frame.pw)}"/>')
+        y = px(c.y(h.value))
+        out.append(f'<path class="{escape(h.css)}" d="M0 {y}H{px(frame.pw)}"/>')
     for m in markers:
         t = ms(m.at)
         if t is not None:
-            out.append(f'<path class="{escape(m.css)}" d="M{_n(c.x(t))} 0V{_n(frame.ph)}"/>')
+            out.append(f'<path class="{escape(m.css)}" d="M{px(c.x(t))} 0V{px(frame.ph)}"/>')
     for s, p in zip(series, pts, strict=True):
         if "line" in s.style and p:
             out.append(f'<path class="line {escape(s.css)}" d="{_path(c, p)}"/>')
         if "dots" in s.style and p:
-            dots = "".join(f"M{_n(c.x(t))} {_n(c.y(v))}h0" for t, v in p if v is not None)
+            dots = "".join(f"M{px(c.x(t))} {px(c.y(v))}h0" for t, v in p if v is not None)
             out.append(f'<path class="dots {escape(s.css)}" d="{dots}"/>')
     out.append("</svg>")
     for h in hlines:
         out.append(
-            f'<text class="hl" x="{_n(frame.left + frame.pw - 4)}" y="{_n(frame.top + c.y(h.value) - 4)}" '
+            f'<text class="hl" x="{px(frame.left + frame.pw - 4)}" y="{px(frame.top + c.y(h.value) - 4)}" '
             f'text-anchor="end">{escape(h.name)}</text>'
         )
     for m in markers:
         t = ms(m.at)
         if t is not None:
             out.append(
-                f'<text class="mk xpos" data-t="{t}" x="{_n(frame.left + c.x(t))}" y="{frame.top - 4}" '
+                f'<text class="mk xpos" data-t="{t}" x="{px(frame.left + c.x(t))}" y="{frame.top - 4}" '
                 f'text-anchor="{_anchor(c.x(t), frame.pw)}">{escape(m.name)}</text>'
             )
-    out += _legend(frame, legend)
+    out += draw_legend(frame, legend)
     out.append("</svg>")
     return Markup("".join(out))
 
@@ -372,7 +206,7 @@ def bar_chart(
 ) -> Markup:
     """Stacked bars per time bucket: ``stacks`` are (label, css class, values aligned with ``times``)."""
     legend = [(label, css, "box") for label, css, _ in stacks]
-    frame = _with_legend(frame or Frame(), legend)
+    frame = with_legend(frame or Frame(), legend)
     starts = [ms(t) for t in times]
     if not starts or all(t is None for t in starts):
         return Markup(f'<p class="nodata">{escape(title)}: no data</p>')
@@ -380,13 +214,13 @@ def bar_chart(
     t0, t1 = min(valid), max(valid) + bucket_ms
     totals = [sum(float(s[2][i] or 0) for s in stacks) for i in range(len(starts))]
     ticks = nice_ticks(0, max([1.0, *totals]) * 1.04)
-    c = _Canvas(frame, t0, t1, 0, ticks[-1])
-    out = _open(frame, title, "time bars", t0, t1)
-    out += _y_axis(c, ticks, y_label)
-    out += _x_axis(c)
+    c = Canvas(frame, t0, t1, 0, ticks[-1])
+    out = open_svg(frame, title, "time bars", t0, t1)
+    out += y_axis(c, ticks, y_label)
+    out += x_axis(c)
     out.append(
-        f'<svg class="plot" x="{frame.left}" y="{frame.top}" width="{_n(frame.pw)}" height="{_n(frame.ph)}" '
-        f'viewBox="0 0 {_n(frame.pw)} {_n(frame.ph)}" preserveAspectRatio="none">'
+        f'<svg class="plot" x="{frame.left}" y="{frame.top}" width="{px(frame.pw)}" height="{px(frame.ph)}" '
+        f'viewBox="0 0 {px(frame.pw)} {px(frame.ph)}" preserveAspectRatio="none">'
     )
     width = max(c.x(t0 + bucket_ms) - c.x(t0), 0.2)
     gap = width * 0.12 if width > 3 else 0
@@ -399,13 +233,13 @@ def bar_chart(
             below = sum(float(s[2][i] or 0) for s in stacks[:k])
             top, bottom = c.y(below + v), c.y(below)
             rects.append(
-                f'<rect x="{_n(c.x(t) + gap / 2)}" y="{_n(top)}" width="{_n(width - gap)}" '
-                f'height="{_n(bottom - top)}"><title>{escape(_utc(t).strftime("%Y-%m-%d %H:%M"))} '
+                f'<rect x="{px(c.x(t) + gap / 2)}" y="{px(top)}" width="{px(width - gap)}" '
+                f'height="{px(bottom - top)}"><title>{escape(utc(t).strftime("%Y-%m-%d %H:%M"))} '
                 f"{escape(label)}: {escape(fmt_int(v))}</title></rect>"
             )
         out.append(f'<g class="{escape(css)}">{"".join(rects)}</g>')
     out.append("</svg>")
-    out += _legend(frame, legend)
+    out += draw_legend(frame, legend)
     out.append("</svg>")
     return Markup("".join(out))
 
@@ -471,8 +305,8 @@ def sparkline(
     peak = max(vals) or 1.0
     bar = width / len(vals)
     rects = "".join(
-        f'<rect x="{_n(i * bar)}" y="{_n(height - v / peak * height)}" width="{_n(max(bar - 0.5, 0.5))}" '
-        f'height="{_n(v / peak * height)}"/>'
+        f'<rect x="{px(i * bar)}" y="{px(height - v / peak * height)}" width="{px(max(bar - 0.5, 0.5))}" '
+        f'height="{px(v / peak * height)}"/>'
         for i, v in enumerate(vals)
         if v > 0
     )
