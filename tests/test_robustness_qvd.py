@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import random
 import re
 import subprocess
@@ -75,9 +76,11 @@ def _params() -> list[object]:
 
 
 def run_isolated(args: list[str]) -> tuple[int, str, str]:
-    """The CLI in a child process, for inputs that can kill the process: a signal is a failure here."""
+    """The CLI in a child process, for inputs that can kill the process: a signal is a failure here. Its
+    TMPDIR is the test's folder, so a killed child leaves nothing in the system's temporary folder."""
+    env = {**os.environ, "TMPDIR": str(Path(args[1]).parent)}
     done = subprocess.run([sys.executable, "-m", "qslogs", *args], capture_output=True, text=True,
-                          timeout=300, check=False)
+                          timeout=300, check=False, env=env)
     assert done.returncode >= 0, f"qslogs {args[0]} was killed by signal {-done.returncode}"
     assert "Traceback" not in done.stdout + done.stderr
     return done.returncode, done.stdout, done.stderr
