@@ -10,8 +10,8 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Container
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -105,22 +105,79 @@ def parse_bundle(
 ) -> Frames:
     """Parse every member of an opened bundle; damaged files become file issues, never exceptions.
 
-    Under ``strict`` the first bad line raises :class:`~qslogs.errors.ParseError` instead.
+    Under ``strict`` the first bad line raises :class:`~qslogs.errors.ParseError` instead. Large
+    bundles are read and parsed by worker processes (:mod:`qslogs.workers`), one file per task; the
+    results are taken in member order, so the frames are the same as a serial run's.
     """
     limits = limits or Limits()
     acc = _Accumulator(issues=list(bundle.issues))
-    total = len(bundle.members)
     dumps = {m.display for _, m in iter_json_dumps(bundle)}
-    for i, member in enumerate(bundle.members):
-        if progress:
-            progress(i, total, member.display)
-        if member.display in dumps:
-            continue
-        acc.add(member, strict=strict, limits=limits)
+    members = [m for m in bundle.members if m.display not in dumps]
+    total = len(bundle.members)
+    from qslogs.workers import parallel_results, worker_count
+
+    workers = 0 if strict else worker_count(members)
+    if workers > 1:
+        results = parallel_results(bundle.sources, members, limits, workers, progress)
+        for member, result in zip(members, results, strict=True):
+            acc.take(result, member)
+    else:
+        for i, member in enumerate(bundle.members):
+            if progress:
+                progress(i, total, member.display)
+            if member.display not in dumps:
+                acc.take(read_member(member, strict=strict, limits=limits, skip=acc.seen), member)
     if progress:
         progress(total, total, "")
     meta = _read_dumps(bundle, acc.issues)
     return acc.finish(meta, bundle.sources)
+
+
+@dataclass(frozen=True)
+class FileResult:
+    """What reading and parsing one member gave, before deduplication; picklable (no open files), so
+    a worker process can send it back. ``entry.member`` is None when it comes from a worker."""
+
+    entry: FileEntry
+    digest: bytes | None = None
+    read_error: str | None = None
+    cut_issue: FileIssue | None = None
+    parsed: ParsedFile | Any = None
+    """A :class:`ParsedFile`, a ``ScriptLog``, or None (not a log, a duplicate, or not parsed)."""
+    parse_error: str | None = None
+
+
+def read_member(member: Member, *, strict: bool, limits: Limits, skip: Container[bytes] = ()) -> FileResult:
+    """Read, classify and parse one member; a file whose content digest is in ``skip`` is not parsed."""
+    try:
+        capped = member.read_capped(limits)
+    except READ_ERRORS as exc:
+        return FileResult(classify_safe(member, b""), read_error=f"cannot read: {exc}")
+    data = capped.data
+    entry = classify_safe(member, data[:HEAD_BYTES])
+    cut_issue = None
+    if capped.cut_lines and entry.family is Family.SCRIPT:  # tabular parsers report them as bad lines
+        shown = ", ".join(map(str, capped.cut_lines[:10])) + (", …" if len(capped.cut_lines) > 10 else "")
+        reason = f"lines longer than {limits.max_line_chars:,} characters cut while reading: line {shown}"
+        cut_issue = FileIssue(entry.path, reason)
+    digest = hashlib.sha1(data).digest()
+    if not entry.is_log or digest in skip:
+        return FileResult(entry, digest, cut_issue=cut_issue)
+    parsed: ParsedFile | Any = None
+    try:
+        if entry.family is Family.SCRIPT:
+            from qslogs.parsers.script_logs import parse_script_log
+
+            parsed = parse_script_log(data, entry.path, strict=strict)
+        else:
+            parsed = parse_tabular(data, entry, strict=strict, max_line_chars=limits.max_line_chars)
+    except QslogsError as exc:
+        if strict or not isinstance(exc, ParseError):
+            raise
+    except pl.exceptions.PolarsError as exc:  # a damaged file must not stop the bundle
+        error = f"cannot parse: {type(exc).__name__}: {exc}".splitlines()[0]
+        return FileResult(entry, digest, cut_issue=cut_issue, parse_error=error)
+    return FileResult(entry, digest, cut_issue=cut_issue, parsed=parsed)
 
 
 @dataclass
@@ -133,21 +190,16 @@ class _Accumulator:
     offsets: list[pl.DataFrame] = field(default_factory=list)
     seen: dict[bytes, str] = field(default_factory=dict)
 
-    def add(self, member: Member, *, strict: bool, limits: Limits) -> None:
-        try:
-            capped = member.read_capped(limits)
-        except READ_ERRORS as exc:
-            reason = f"cannot read: {exc}"
-            self.issues.append(FileIssue(member.display, reason))
-            self._stat(classify_safe(member, b""), "error", note=reason)
+    def take(self, result: FileResult, member: Member) -> None:
+        """Count one file's result (in member order: the first of identical files is the one parsed)."""
+        entry = result.entry if result.entry.member is member else replace(result.entry, member=member)
+        if result.read_error:
+            self.issues.append(FileIssue(member.display, result.read_error))
+            self._stat(entry, "error", note=result.read_error)
             return
-        data = capped.data
-        entry = classify_safe(member, data[:HEAD_BYTES])
-        if capped.cut_lines and entry.family is Family.SCRIPT:  # tabular parsers report them as bad lines
-            shown = ", ".join(map(str, capped.cut_lines[:10])) + (", …" if len(capped.cut_lines) > 10 else "")
-            reason = f"lines longer than {limits.max_line_chars:,} characters cut while reading: line {shown}"
-            self.issues.append(FileIssue(entry.path, reason))
-        digest = hashlib.sha1(data).digest()
+        if result.cut_issue:
+            self.issues.append(result.cut_issue)
+        digest = result.digest or b""
         if entry.is_log and digest in self.seen:
             self._stat(entry, "duplicate", note=f"same content as {self.seen[digest]}")
             return
@@ -155,19 +207,13 @@ class _Accumulator:
         if not entry.is_log:
             self._stat(entry, "empty" if entry.reason == "empty file" else "unknown", note=entry.reason)
             return
-        try:
-            if entry.family is Family.SCRIPT:
-                self._add_script(entry, data, strict)
-            else:
-                self._add_tabular(entry, parse_tabular(data, entry, strict=strict,
-                                                       max_line_chars=limits.max_line_chars))
-        except QslogsError as exc:
-            if strict or not isinstance(exc, ParseError):
-                raise
-        except pl.exceptions.PolarsError as exc:  # a damaged file must not stop the bundle
-            reason = f"cannot parse: {type(exc).__name__}: {exc}".splitlines()[0]
-            self.issues.append(FileIssue(entry.path, reason))
-            self._stat(entry, "error", note=reason)
+        if result.parse_error:
+            self.issues.append(FileIssue(entry.path, result.parse_error))
+            self._stat(entry, "error", note=result.parse_error)
+        elif isinstance(result.parsed, ParsedFile):
+            self._add_tabular(entry, result.parsed)
+        elif result.parsed is not None:
+            self._add_script(entry, result.parsed)
 
     def _add_tabular(self, entry: FileEntry, parsed: ParsedFile) -> None:
         self.parts.setdefault(entry.kind, []).append(parsed.frame)
@@ -188,10 +234,7 @@ class _Accumulator:
         self._stat(entry, "parsed", records=parsed.frame.height, bad=parsed.bad_lines.height, lines=parsed.lines,
                    first=parsed.first, last=parsed.last, encoding=parsed.encoding, note="; ".join(note), host=host)
 
-    def _add_script(self, entry: FileEntry, data: bytes, strict: bool) -> None:
-        from qslogs.parsers.script_logs import parse_script_log
-
-        log = parse_script_log(data, entry.path, strict=strict)
+    def _add_script(self, entry: FileEntry, log: Any) -> None:
         lines = log.lines.with_columns(pl.lit(entry.host, dtype=pl.String).alias("host"))
         self.parts.setdefault(SCRIPT, []).append(lines)
         self.scripts.append(log)

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 
 import polars as pl
 
 from qslogs.errors import ParseError
 from qslogs.inventory import FileEntry, node_key
-from qslogs.parsers.text import decode_text, is_signature_trailer, lines_frame
+from qslogs.parsers.text import decode_text, fast_lines, is_signature_trailer
 from qslogs.schemas import (
     ACCESS_COLUMNS,
     BAD_LINE_SCHEMA,
@@ -26,7 +27,9 @@ from qslogs.schemas import (
     Family,
     kind_schema,
 )
-from qslogs.timeutil import UTC_DATETIME, qlik_ts, utc_offset_minutes
+from qslogs.timeutil import _COMPACT as QLIK_COMPACT
+from qslogs.timeutil import _ISO as QLIK_ISO
+from qslogs.timeutil import UTC_DATETIME, utc_offset_minutes
 
 #: Patterns that start a record in families whose messages may hold raw newlines (formats.md §4).
 RECORD_START: dict[Family, str] = {
@@ -62,28 +65,39 @@ class ParsedFile:
 
 def parse_tabular(data: bytes, entry: FileEntry, *, strict: bool = False, max_line_chars: int = 1_000_000
                   ) -> ParsedFile:
-    """Parse one tab-separated log file of any family except script logs."""
-    decoded = decode_text(data)
-    lines = decoded.lines
+    """Parse one tab-separated log file of any family except script logs.
+
+    Steps that only matter for unusual files (overlong or empty lines, lines with the wrong number of
+    fields, ISO timestamps, ``↵`` marks) are skipped after one cheap whole-column test, so a clean file
+    costs a native line split, a tab count, a ``splitn`` and the time parse.
+    """
     assert entry.family is not None, "parse_tabular needs a classified log file"
+    lines, encoding = _physical_lines(data)
     if entry.family is Family.ACCESS:
         header: list[str] = []
         body = lines
         first_no = 1
     else:
-        header = _unique([n.strip() for n in (lines[0] if lines else "").lstrip("\ufeff").rstrip("\r").split("\t")])
-        body = lines[1:]
+        header = _unique([n.strip() for n in (lines[0] if len(lines) else "").lstrip("\ufeff").split("\t")])
+        body = lines.slice(1)
         first_no = 2
-    trailer = 1 if body and is_signature_trailer(body[-1]) else 0
+    trailer = 1 if len(body) and is_signature_trailer(body[-1]) else 0
     if trailer:
-        body = body[:-1]
-    raw = lines_frame(body, first_no)
-    long_mask = raw["line"].str.len_chars() > max_line_chars
-    bad_parts = [_bad(raw.filter(long_mask), entry, f"line longer than {max_line_chars:,} characters")]
-    raw = raw.filter(~long_mask)
-    empty_mask = raw["line"].str.len_bytes() == 0
-    bad_parts.append(_bad(raw.filter(empty_mask), entry, "empty line"))
-    raw = raw.filter(~empty_mask)
+        body = body.head(-1)
+    raw = pl.DataFrame({"line": body}).with_row_index("line_no", offset=first_no).with_columns(
+        pl.col("line_no").cast(pl.Int64))
+    bad_parts: list[pl.DataFrame] = []
+    length = raw["line"].str.len_bytes()
+    if (length > max_line_chars).any():  # no more bytes than the limit: no more characters either
+        long_mask = raw["line"].str.len_chars() > max_line_chars
+        reason = f"line longer than {max_line_chars:,} characters"
+        bad_parts.append(_bad(raw.filter(long_mask), entry, reason))
+        raw = raw.filter(~long_mask)
+        length = raw["line"].str.len_bytes()
+    empty_mask = length == 0
+    if empty_mask.any():
+        bad_parts.append(_bad(raw.filter(empty_mask), entry, "empty line"))
+        raw = raw.filter(~empty_mask)
 
     continuation = 0
     if entry.family in RECORD_START:
@@ -99,16 +113,18 @@ def parse_tabular(data: bytes, entry: FileEntry, *, strict: bool = False, max_li
         bad_parts.append(_bad(bad_short, entry, f"fewer than the {n} tab-separated fields of the header"))
         bad_parts.append(_bad(bad_long, entry, f"more than the {n} tab-separated fields of the header"))
 
-    offsets = _offsets(records, TIME_COLUMN[entry.family]) if entry.family is not Family.ACCESS else _NO_OFFSETS
-    records, bad_time = _type_columns(records, entry)
+    time_col = TIME_COLUMN[entry.family]
+    offset_text = _offset_text(records, time_col) if entry.family is not Family.ACCESS else None
+    records, bad_time, kept = _type_columns(records, entry)
     bad_parts.append(_bad(bad_time, entry, "timestamp not recognised"))
-    bad_lines = pl.concat(bad_parts).sort("line_no")
+    offsets = _offsets(records, time_col, offset_text, kept)
+    bad_parts = [b for b in bad_parts if b.height]
+    bad_lines = pl.concat(bad_parts).sort("line_no") if bad_parts else _NO_BAD_LINES
     if strict and bad_lines.height:
         row = bad_lines.row(0, named=True)
         raise ParseError(entry.path, row["line_no"], row["text"], row["reason"])
 
     frame = _finish(records, entry, header)
-    time_col = TIME_COLUMN[entry.family]
     first = last = None
     if frame.height and time_col in frame.columns:
         first, last = frame[time_col].min(), frame[time_col].max()
@@ -118,7 +134,7 @@ def parse_tabular(data: bytes, entry: FileEntry, *, strict: bool = False, max_li
         lines=len(body) + trailer,
         trailer=trailer,
         continuation=continuation,
-        encoding=decoded.encoding,
+        encoding=encoding,
         first=first if isinstance(first, datetime) else None,
         last=last if isinstance(last, datetime) else None,
         offsets=offsets,
@@ -126,19 +142,76 @@ def parse_tabular(data: bytes, entry: FileEntry, *, strict: bool = False, max_li
 
 
 _NO_OFFSETS = pl.DataFrame(schema={"time": UTC_DATETIME, "offset_minutes": pl.Int32()})
+_NO_BAD_LINES = pl.DataFrame(schema=BAD_LINE_SCHEMA)
+#: The UTC offset at the end of a timestamp (the match of :func:`qslogs.timeutil.utc_offset_minutes`).
+_OFFSET_TEXT = r"([+-]\d{2}:?\d{2})\s*$"
 
 
-def _offsets(records: pl.DataFrame, time_col: str) -> pl.DataFrame:
-    """Where the local offset written in the timestamps changes (DST), plus the first and last record."""
+#: Files at least this large are split into lines by polars (its fixed cost outweighs the gain below).
+FAST_LINES_MIN_BYTES = 256 * 1024
+
+
+def _physical_lines(data: bytes) -> tuple[pl.Series, str]:
+    """The file's physical lines (trailing CRs stripped) and its encoding; polars splits large UTF-8 files."""
+    lines = fast_lines(data) if len(data) >= FAST_LINES_MIN_BYTES else None
+    if lines is not None:
+        return lines, "utf-8"
+    decoded = decode_text(data)
+    return pl.Series("line", decoded.lines, dtype=pl.String).str.strip_chars_end("\r"), decoded.encoding
+
+
+def _offset_text(records: pl.DataFrame, time_col: str) -> pl.Series | None:
+    """The ``±hh[:]mm`` each record's own timestamp ends with (null where it has none)."""
     if time_col not in records.columns or records.height == 0:
+        return None
+    return records.get_column(time_col).str.extract(_OFFSET_TEXT, 1)
+
+
+def _offsets(typed: pl.DataFrame, time_col: str, offset_text: pl.Series | None, kept: pl.Series | None
+             ) -> pl.DataFrame:
+    """Where the local offset written in the timestamps changes (DST), plus the first and last record.
+
+    Only rows whose offset text differs from the row before can start a new offset, so the offset is
+    computed for those few rows (and the last); the times are the typed column, not parsed again.
+    """
+    if offset_text is None or time_col not in typed.columns:
         return _NO_OFFSETS
-    frame = records.select(time=qlik_ts(pl.col(time_col)), offset_minutes=utc_offset_minutes(pl.col(time_col)))
-    frame = frame.drop_nulls()
+    text = offset_text if kept is None else offset_text.filter(kept)
+    if len(text) <= _PY_OFFSETS_MAX_ROWS and all(t.isascii() for t in offset_text.drop_nulls().unique()):
+        return _offsets_small(typed.get_column(time_col), text.to_list())
+    # Every distinct text of every record goes through the conversion, as a whole column would.
+    minutes = pl.DataFrame({"off": offset_text.drop_nulls().unique()}).with_columns(
+        offset_minutes=utc_offset_minutes(pl.col("off")))
+    frame = pl.DataFrame({"time": typed.get_column(time_col), "off": text})
+    frame = frame.filter(pl.col("off").is_not_null())
     if frame.height == 0:
         return _NO_OFFSETS
-    change = frame["offset_minutes"] != frame["offset_minutes"].shift(1)
-    keep = change.fill_null(True) | (pl.int_range(0, frame.height, eager=True) == frame.height - 1)
-    return frame.filter(keep)
+    last = pl.int_range(0, pl.len()) == pl.len() - 1
+    frame = frame.filter((pl.col("off") != pl.col("off").shift(1)).fill_null(True) | last)
+    frame = frame.join(minutes, on="off", how="left", maintain_order="left").drop_nulls()
+    change = (pl.col("offset_minutes") != pl.col("offset_minutes").shift(1)).fill_null(True)
+    return frame.filter(change | last).select("time", "offset_minutes")
+
+
+#: Up to this many records the offsets are found in Python (a few polars calls cost more).
+_PY_OFFSETS_MAX_ROWS = 20_000
+
+
+def _offsets_small(times: pl.Series, texts: list[str | None]) -> pl.DataFrame:
+    """:func:`_offsets` for a small file whose offset texts are ASCII (``±hh[:]mm``)."""
+    rows = [i for i, t in enumerate(texts) if t is not None]
+    if not rows:
+        return _NO_OFFSETS
+    keep: list[int] = []
+    values: list[int] = []
+    for k, i in enumerate(rows):
+        text = texts[i]
+        assert text is not None
+        minutes = (int(text[1:3]) * 60 + int(text[-2:])) * (-1 if text[0] == "-" else 1)
+        if not values or minutes != values[-1] or k == len(rows) - 1:
+            keep.append(i)
+            values.append(minutes)
+    return pl.DataFrame({"time": times.gather(keep), "offset_minutes": pl.Series(values, dtype=pl.Int32)})
 
 
 def _unique(names: list[str]) -> list[str]:
@@ -156,6 +229,8 @@ def _unique(names: list[str]) -> list[str]:
 
 
 def _bad(rows: pl.DataFrame, entry: FileEntry, reason: str) -> pl.DataFrame:
+    if rows.height == 0:
+        return _NO_BAD_LINES
     return pl.DataFrame(
         {
             "source_file": pl.Series([entry.path] * rows.height, dtype=pl.String),
@@ -193,9 +268,12 @@ def _split_fields(raw: pl.DataFrame, header: list[str]) -> tuple[pl.DataFrame, p
     long = tabs > n - 1
     if header and header[-1] == "Message":
         long = long & False
-    good = raw.filter(~short & ~long)
+    misfit = short | long
+    good = raw.filter(~misfit) if misfit.any() else raw
     fields = good["line"].str.splitn("\t", n).struct.rename_fields(header).struct.unnest()
     records = fields.with_columns(good["line_no"], good["line"].alias(_RAW))
+    if good is raw:
+        return records, raw.clear(), raw.clear()
     return records, raw.filter(short), raw.filter(long)
 
 
@@ -208,55 +286,77 @@ def _split_access(raw: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     return parsed.filter(ok), raw.filter(~ok)
 
 
-def _type_columns(records: pl.DataFrame, entry: FileEntry) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Parse times to UTC and integers; a record whose own time cannot be read is a bad line."""
+def _type_columns(records: pl.DataFrame, entry: FileEntry
+                  ) -> tuple[pl.DataFrame, pl.DataFrame, pl.Series | None]:
+    """Parse times to UTC and integers; a record whose own time cannot be read is a bad line.
+
+    Returns the typed records, the bad ones, and the mask of records kept (None: all of them).
+    """
     assert entry.family is not None
     time_col = TIME_COLUMN[entry.family]
-    exprs: list[pl.Expr] = []
+    columns: list[pl.Series] = []
     for name in records.columns:
+        column = records.get_column(name)
         if name in TIME_COLUMNS or name == time_col:
             if entry.family is Family.ACCESS and name == "Timestamp":
-                expr = pl.col(name).str.to_datetime("%d/%b/%Y:%H:%M:%S %z", strict=False, time_unit="ms")
-                exprs.append(expr.dt.convert_time_zone("UTC").cast(UTC_DATETIME).alias(name))
+                access = column.str.to_datetime("%d/%b/%Y:%H:%M:%S %z", strict=False, time_unit="ms")
+                columns.append(access.dt.convert_time_zone("UTC").cast(UTC_DATETIME))
             else:
-                exprs.append(qlik_ts(pl.col(name)).alias(name))
+                columns.append(_qlik_times(column))
         elif name in INT_COLUMNS:
-            exprs.append(pl.col(name).str.strip_chars().cast(pl.Int64, strict=False).alias(name))
-        elif name in ENCODED_TEXT_COLUMNS:
-            exprs.append(
-                pl.col(name).str.replace_all("↵↓", "\n", literal=True).str.replace_all("[↵↓]", "\n").alias(name)
-            )
-    typed = records.with_columns(exprs) if exprs else records
+            columns.append(column.str.strip_chars().cast(pl.Int64, strict=False))
+        elif name in ENCODED_TEXT_COLUMNS and column.str.contains("[↵↓]").any():
+            columns.append(column.str.replace_all("↵↓", "\n", literal=True).str.replace_all("[↵↓]", "\n"))
+    typed = records.with_columns(columns) if columns else records
     if time_col not in typed.columns:
-        return typed, typed.clear().select("line_no", line=pl.col(_RAW))
-    bad_mask = typed[time_col].is_null()
+        return typed, typed.clear().select("line_no", line=pl.col(_RAW)), None
+    bad_mask = typed.get_column(time_col).is_null()
+    if not bad_mask.any():
+        return typed, typed.clear().select("line_no", line=pl.col(_RAW)), None
     bad = typed.filter(bad_mask).select("line_no", line=pl.col(_RAW))
-    return typed.filter(~bad_mask), bad
+    return typed.filter(~bad_mask), bad, ~bad_mask
+
+
+def _qlik_times(column: pl.Series) -> pl.Series:
+    """:func:`qslogs.timeutil.qlik_ts` on a column, parsing the ISO form only when some value needs it."""
+    text = column.str.strip_chars()
+    times = text.str.to_datetime(QLIK_COMPACT, strict=False, time_unit="ms")
+    if (times.is_null() & (text.str.len_bytes() > 0)).any():  # an empty string is no time in either form
+        times = times.fill_null(text.str.to_datetime(QLIK_ISO, strict=False, time_unit="ms"))
+    return times.dt.convert_time_zone("UTC").cast(UTC_DATETIME).rename(column.name)
 
 
 def _finish(records: pl.DataFrame, entry: FileEntry, header: list[str]) -> pl.DataFrame:
     """Conform to the kind's schema: known columns present and typed, empty text as null, origin columns."""
     columns = list(ACCESS_COLUMNS) if entry.family is Family.ACCESS else header
-    schema = kind_schema(entry.kind, columns)
     host = entry.host
     if host is None and "Hostname" in records.columns:
         names = records.get_column("Hostname").drop_nulls().unique(maintain_order=True).to_list()
         host = next((k for k in (node_key(v) for v in names) if k and not _is_ip(k)), None)
-    exprs: list[pl.Expr] = []
-    for name, dtype in schema.items():
-        if name == "source_file":
-            exprs.append(pl.lit(entry.path, dtype=pl.String).alias(name))
-        elif name == "host":
-            exprs.append(pl.lit(host, dtype=pl.String).alias(name))
+    origin = {"source_file": pl.lit(entry.path, dtype=pl.String).alias("source_file"),
+              "host": pl.lit(host, dtype=pl.String).alias("host")}
+    plan = _finish_plan(entry.kind, tuple(columns), tuple(records.columns))
+    return records.select([origin[name] if expr is None else expr for name, expr in plan])
+
+
+@lru_cache(maxsize=1024)
+def _finish_plan(kind: str, columns: tuple[str, ...], present: tuple[str, ...]
+                 ) -> tuple[tuple[str, pl.Expr | None], ...]:
+    """The select of :func:`_finish` for one header layout (None where the file's own origin goes);
+    built once per layout, since a bundle holds thousands of files of a few dozen layouts."""
+    plan: list[tuple[str, pl.Expr | None]] = []
+    for name, dtype in kind_schema(kind, list(columns)).items():
+        if name in ("source_file", "host"):
+            plan.append((name, None))
         elif name == "line_no":
-            exprs.append(pl.col("line_no"))
-        elif name not in records.columns:
-            exprs.append(pl.lit(None, dtype=dtype).alias(name))
+            plan.append((name, pl.col("line_no")))
+        elif name not in present:
+            plan.append((name, pl.lit(None, dtype=dtype).alias(name)))
         elif dtype == pl.String():
-            exprs.append(pl.when(pl.col(name) != "").then(pl.col(name)).alias(name))
+            plan.append((name, pl.when(pl.col(name) != "").then(pl.col(name)).alias(name)))
         else:
-            exprs.append(pl.col(name).cast(dtype).alias(name))
-    return records.select(exprs)
+            plan.append((name, pl.col(name).cast(dtype).alias(name)))
+    return tuple(plan)
 
 
 def _is_ip(value: str) -> bool:

@@ -55,6 +55,29 @@ def lines_frame(lines: list[str], first_line_no: int) -> pl.DataFrame:
     ).with_row_index("line_no", offset=first_line_no).with_columns(pl.col("line_no").cast(pl.Int64))
 
 
+def fast_lines(data: bytes) -> pl.Series | None:
+    """The physical lines of UTF-8 bytes split by polars' native reader, or None to take the Python path.
+
+    Same lines as :func:`decode_text` + :func:`lines_frame` (trailing CRs stripped, one BOM dropped, a
+    final line end not starting another line, a last line of nothing but CRs dropped), about three
+    times faster on large files. None when the bytes are empty, hold a NUL, start with a UTF-16 BOM or
+    are not valid UTF-8: :func:`decode_text` handles those.
+    """
+    if not data or b"\x00" in data or data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return None
+    try:
+        frame = pl.read_csv(data, has_header=False, separator="\x00", quote_char=None, new_columns=["line"],
+                            infer_schema=False, encoding="utf8")
+    except pl.exceptions.PolarsError:  # invalid UTF-8 (or nothing but a BOM)
+        return None
+    lines = frame.to_series().fill_null("").str.strip_chars_end("\r")
+    last_nl = data.rfind(b"\n")
+    tail = data[last_nl + 1:] if last_nl >= 0 else data.removeprefix(b"\xef\xbb\xbf")
+    if tail and not tail.strip(b"\r"):
+        lines = lines.head(-1)
+    return lines
+
+
 @dataclass(frozen=True)
 class CappedRead:
     """A file's bytes with overlong lines cut, and which lines were cut."""

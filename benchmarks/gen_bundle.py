@@ -1,0 +1,78 @@
+"""Benchmark bundles of a given size: a thin wrapper around :mod:`qslogs.synth` (no second generator).
+
+Run on demand::
+
+    .venv/bin/python benchmarks/gen_bundle.py --sizes 100,500,1000
+
+For each size N (MB of uncompressed bundle files, 1 MB = 10**6 bytes) it writes, unless already there,
+``benchmarks/data/b<N>/bundle/`` (the folder), ``benchmarks/data/b<N>/bundle.zip`` (a Log Collector zip
+with backslash member names) and ``TRUTH.json``. ``benchmarks/data/`` is git-ignored: never commit it.
+The generator is deterministic for a seed, so every machine benchmarks the same bytes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from qslogs.synth import DEFAULT_SEED, generate_bundle, write_collector_zip
+
+DATA = Path(__file__).resolve().parent / "data"
+
+
+@dataclass(frozen=True)
+class BenchBundle:
+    """One generated benchmark bundle: its folder, its zip and its uncompressed size in bytes."""
+
+    size_mb: int
+    folder: Path
+    zip_path: Path
+    bytes: int
+
+
+def parse_sizes(text: str) -> list[int]:
+    """``"100,500,1000"`` → ``[100, 500, 1000]``."""
+    return [int(part) for part in text.split(",") if part.strip()]
+
+
+def folder_bytes(folder: Path) -> int:
+    """Total size of the files under ``folder``."""
+    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
+
+
+def ensure_bundle(size_mb: int, *, seed: int = DEFAULT_SEED, data: Path = DATA, quiet: bool = False
+                  ) -> BenchBundle:
+    """The benchmark bundle of ``size_mb`` MB, generated (folder and zip) unless it already exists."""
+    out = data / f"b{size_mb}"
+    folder, zip_path = out / "bundle", out / "bundle.zip"
+    if not zip_path.exists():
+        started = time.perf_counter()
+        folder = generate_bundle(out, seed=seed, target_mb=size_mb)
+        partial = zip_path.with_suffix(".zip.partial")
+        write_collector_zip(folder, partial)
+        partial.replace(zip_path)  # an interrupted run never leaves a zip that looks complete
+        if not quiet:
+            took = time.perf_counter() - started
+            zipped = zip_path.stat().st_size / 1e6
+            print(f"generated {out}: {folder_bytes(folder) / 1e6:.0f} MB, zip {zipped:.0f} MB, {took:.0f} s")
+    return BenchBundle(size_mb, folder, zip_path, folder_bytes(folder))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Generate the bundles named by ``--sizes``."""
+    raw = argparse.RawDescriptionHelpFormatter
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=raw)
+    parser.add_argument("--sizes", type=parse_sizes, default=[100, 500, 1000], help="MB, comma-separated")
+    parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    parser.add_argument("--data", type=Path, default=DATA, help="where to write (default benchmarks/data)")
+    args = parser.parse_args(argv)
+    for size in args.sizes:
+        bundle = ensure_bundle(size, seed=args.seed, data=args.data)
+        print(f"b{size}: {bundle.folder} ({bundle.bytes / 1e6:.1f} MB), {bundle.zip_path}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

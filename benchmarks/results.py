@@ -1,0 +1,97 @@
+"""Format benchmark rows into benchmarks/RESULTS.md: machine, versions, the table, ratios vs targets."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+MiB = 2**20
+
+
+def _fmt_rate(value: float | None, unit: str) -> str:
+    if value is None:
+        return ""
+    return f"{value / 1e3:,.0f}k {unit}" if unit == "rec/s" else f"{value:,.1f} {unit}"
+
+
+def table(rows: list[Any]) -> list[str]:
+    """The main table: one line per command and bundle size, medians."""
+    out = [
+        "| bundle | command | wall s | CPU s | records/s | MB/s | peak RSS, tree | peak RSS, largest "
+        "process |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in rows:
+        wall = r.median("wall")
+        rec = r.records / wall if r.records else None
+        out.append(
+            f"| {r.size_mb} MB | {r.name} | {wall:.2f} | {r.median('cpu'):.2f} | {_fmt_rate(rec, 'rec/s')} | "
+            f"{_fmt_rate(r.bytes / 1e6 / wall, 'MB/s')} | {r.median('tree_rss') / MiB:,.0f} MiB | "
+            f"{r.median('rss') / MiB:,.0f} MiB |"
+        )
+    return out
+
+
+def targets(rows: list[Any], spec: dict[str, float]) -> list[str]:
+    """Ratios of the end-to-end command against each target, at the largest and smallest size measured."""
+    by = {(r.size_mb, r.name): r for r in rows}
+    sizes = sorted({r.size_mb for r in rows})
+    main = "qslogs report" if any(r.name == "qslogs report" for r in rows) else "qslogs parse -o"
+    big, small = sizes[-1], sizes[0]
+    q, unzip, pandas = by.get((big, main)), by.get((big, "limit: unzip -p > /dev/null")), by.get(
+        (big, "alternative: pandas read_csv"))
+    out = [f"Command judged: `{main}` on the {big} MB bundle (wall-clock medians; CPU-time ratios in "
+           "brackets).", "",
+           "| target | required | measured | met |", "|---|---|---|---|"]
+    if q is None:
+        return [*out, "| (no qslogs row measured) | | | |"]
+
+    def line(name: str, required: str, value: float, cpu: float | None, ok: bool, fmt: str = "{:.2f}×"
+             ) -> None:
+        extra = f" [{fmt.format(cpu)}]" if cpu is not None else ""
+        out.append(f"| {name} | {required} | {fmt.format(value)}{extra} | {'yes' if ok else '**no**'} |")
+
+    if unzip:
+        ratio = q.median("wall") / unzip.median("wall")
+        line("time vs decompression (`unzip -p`)", f"≤ {spec['vs_unzip']:g}×", ratio,
+             q.median("cpu") / unzip.median("cpu"), ratio <= spec["vs_unzip"])
+    if pandas:
+        ratio = pandas.median("wall") / q.median("wall")
+        line("speed-up vs pandas baseline", f"≥ {spec['vs_pandas']:g}×", ratio,
+             pandas.median("cpu") / q.median("cpu"), ratio >= spec["vs_pandas"])
+    rss = q.median("tree_rss")
+    line("peak RSS (process tree)", f"≤ {spec['rss_bytes'] / 2**30:g} GiB", rss / 2**30, None,
+         rss <= spec["rss_bytes"], "{:.2f} GiB")
+    if big != small and (base := by.get((small, main))):
+        allowed = spec["growth"] * big / small / 10  # 11× for 10× the data
+        ratio = q.median("wall") / base.median("wall")
+        line(f"growth {small} → {big} MB", f"≤ {allowed:g}×", ratio, q.median("cpu") / base.median("cpu"),
+             ratio <= allowed)
+    return out
+
+
+def write_results(path: Path, rows: list[Any], qvd: dict[str, float] | None, qvd_rows: int, runs: int,
+                  info: dict[str, str], spec: dict[str, float]) -> str:
+    """Write RESULTS.md and return its text."""
+    lines = ["# Benchmark results", "",
+             "Written by `benchmarks/run.py` (see benchmarks/README.md for what each row measures). "
+             "Do not edit by hand: re-run.", ""]
+    lines += [f"- **{k}**: {v}" for k, v in info.items()]
+    lines += ["", f"## Bundles (medians of {runs} runs)", "",
+              "MB/s is uncompressed bundle bytes over wall time; records/s counts every parsed record "
+              "(all kinds, script-log lines and summaries included). *Peak RSS, tree* sums the RSS of the "
+              "command and its worker processes (sampled every 50 ms); *largest process* is "
+              "`/usr/bin/time -v`'s maximum resident set size.", ""]
+    lines += table(rows)
+    lines += ["", "## Targets", ""]
+    lines += targets(rows, spec)
+    if qvd:
+        bare = next((v for k, v in qvd.items() if k.startswith("bare")), None)
+        lines += ["", f"## QVD: {qvd_rows:,} rows × 8 columns (medians of {runs} runs)", "",
+                  "| reader | seconds | vs bare qvdrs | rows/s |", "|---|---:|---:|---:|"]
+        for name, secs in qvd.items():
+            vs = f"{secs / bare - 1:+.1%}" if bare else ""
+            lines.append(f"| {name} | {secs:.3f} | {vs} | {qvd_rows / secs / 1e6:,.2f} M |")
+    text = "\n".join(lines) + "\n"
+    path.write_text(text)
+    return text
