@@ -23,7 +23,6 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import polars as pl
-import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
@@ -175,7 +174,7 @@ def script_logs(draw: st.DrawFn) -> bytes:
 @given(st.one_of(script_logs(), st.binary(max_size=500)), st.booleans())
 def test_script_log_parser_accounts_for_every_line_and_never_calls_a_cut_log_a_success(data: bytes,
                                                                                         strict: bool) -> None:
-    assume(not data.startswith((b"\xff\xfe", b"\xfe\xff")))  # UTF-16: see the xfail test below
+    assume(not data.startswith((b"\xff\xfe", b"\xfe\xff")))  # UTF-16: see the test below
     try:
         log = parse_script_log(data, "Log/Script/x.2019_10_23_10_08_50.4F1A.log", strict=strict)
     except ParseError:
@@ -187,8 +186,6 @@ def test_script_log_parser_accounts_for_every_line_and_never_calls_a_cut_log_a_s
         assert log.summary.outcome.value != "success"
 
 
-@pytest.mark.xfail(strict=True, reason="script_log_lines does not decode UTF-16 script logs (a file re-saved "
-                                       "by an editor): every line is bad and the last newline adds a line")
 def test_script_log_saved_as_utf16_reads_like_the_original() -> None:
     text = "2019-10-23 10:08:50      Execution started.\r\n2019-10-23 10:08:51      Execution finished.\r\n"
     original = parse_script_log(text.encode("utf-8-sig"), "a.log")

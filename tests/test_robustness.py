@@ -27,7 +27,6 @@ from click.testing import CliRunner
 from qslogs.cli import cli
 from qslogs.frames import load_frames
 from tests.corpus import REAL_LOG, SAMPLE_BUNDLE, Built, Case, all_cases, physical_lines
-from tests.corpus.files import base_bytes, is_script
 
 CASES = all_cases()
 #: Commands that parse a bundle (run on every case) and that analyse one (run on ANALYSIS_CASES), with the
@@ -45,29 +44,12 @@ _ALWAYS = ("cut_mid_reload", "long_line", "empty", "header_only", "drop_header",
 ANALYSIS_CASES = [c for i, c in enumerate(CASES) if c.id.startswith(_ALWAYS) or i % ANALYSIS_STRIDE == 0]
 
 
-def known_bug(case: Case) -> str | None:
-    """Why a case fails because of a bug in a module this test does not own (strict xfail: a fix shows)."""
-    mutation, _, rest = case.id.partition(":")
-    needs, _, rel = rest.partition(":")
-    if needs == "real" and not REAL_LOG.is_dir() or needs == "sample" and not SAMPLE_BUNDLE.is_dir():
-        return None
-    if mutation.startswith("utf16") and is_script(rel) and base_bytes(needs, rel).endswith(b"\n"):
-        return ("script_log_lines splits UTF-16 script logs on the byte 0x0A: every line is bad and the NUL "
-                "after the last newline counts as one more line")
-    return None
-
-
 REPORTED_STATUSES = {"unknown", "empty", "error", "duplicate"}
 _NOTE_CONTINUATION = re.compile(r"(\d+) continuation lines joined")
 
 
-def _params(cases: list[Case], with_known_bugs: bool = True) -> list[Any]:
-    params = []
-    for case in cases:
-        why = known_bug(case) if with_known_bugs else None
-        marks = [pytest.mark.xfail(strict=True, reason=why)] if why else []
-        params.append(pytest.param(case, id=case.id, marks=marks))
-    return params
+def _params(cases: list[Case]) -> list[Any]:
+    return [pytest.param(case, id=case.id) for case in cases]
 
 
 _WRITES: list[str] = []
@@ -193,7 +175,7 @@ def test_corpus_case(case: Case, isolated: Path) -> None:
     _check_incomplete_scripts(built)
 
 
-@pytest.mark.parametrize("case", _params(ANALYSIS_CASES, with_known_bugs=False))
+@pytest.mark.parametrize("case", _params(ANALYSIS_CASES))
 def test_corpus_case_analyses(case: Case, isolated: Path) -> None:
     """reloads, license and report (those that exist): no crash, the documented exit code, no stray file."""
     _skip_unavailable(case)

@@ -35,7 +35,12 @@ NAME = f"{APP}.2024_03_04_02_00_05.4F1A2B3C4D5E6F708192.log"
 
 
 def physical_line_count(data: bytes) -> int:
-    """Independent count: LF-separated lines after dropping a BOM and every CR; a final LF ends the last."""
+    """Independent count: LF-separated lines after dropping a BOM and every CR; a final LF ends the last.
+
+    A file with a UTF-16 byte-order mark (re-saved by an editor) is counted in its decoded text.
+    """
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        data = data.decode("utf-16", errors="replace").encode("utf-8")
     body = data.removeprefix(b"\xef\xbb\xbf").replace(b"\r", b"")
     return 0 if not body else body.count(b"\n") + (0 if body.endswith(b"\n") else 1)
 

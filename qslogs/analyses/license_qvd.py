@@ -17,9 +17,10 @@ gets a row in the ``qvd_mapping`` table saying what was used and why.
 from __future__ import annotations
 
 import fnmatch
+import os
 import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -58,40 +59,59 @@ MAPPING_SCHEMA: dict[str, pl.DataType] = {
 def qvd_files(frames: Frames, extra: tuple[Path, ...]) -> Iterator[list[tuple[str, Path, bool]]]:
     """Every QVD to look at as (shown name, readable path, named explicitly): bundle members, then ``--qvd``.
 
-    Bundle members inside zips are copied to a temporary folder for the duration (the QVD reader needs
-    a file); members of folders are read in place.
+    Members of folders are read in place. The QVD reader needs a path, so a member of a zip is handed
+    over as an anonymous in-memory file (Linux ``memfd``); nothing is extracted to disk. Where memfd is
+    not available, a private temporary file is used and removed when the context ends.
     """
-    found: list[tuple[str, Path, bool]] = []
-    seen: set[Path] = set()
     members = (
         [p for p in frames.files["path"].to_list() if p.lower().endswith(".qvd")]
         if frames.files.height
         else []
     )
-    with tempfile.TemporaryDirectory(prefix="qslogs-qvd-") as tmp:
+    with ExitStack() as stack:
+        found: list[tuple[str, Path, bool]] = []
         if members:
             direct = len(frames.sources) == 1 and Path(frames.sources[0]).is_dir()
             if direct:
                 found += [(m, Path(frames.sources[0]) / m, False) for m in members]
             else:
                 wanted = set(members)
-                with open_bundle(list(frames.sources)) as bundle:
-                    for i, member in enumerate(m for m in bundle.members if m.display in wanted):
-                        target = Path(tmp) / f"{i}_{member.basename}"
-                        target.write_bytes(member.read())
-                        found.append((member.display, target, False))
+                bundle = stack.enter_context(open_bundle(list(frames.sources)))
+                for member in (m for m in bundle.members if m.display in wanted):
+                    found.append((member.display, stack.enter_context(_in_memory(member.read(),
+                                                                                 member.basename)), False))
         for path in extra:
             files = (
                 sorted(p for p in path.rglob("*") if p.suffix.lower() == ".qvd") if path.is_dir() else [path]
             )
             found += [(str(p), p, not path.is_dir()) for p in files]
+        seen: set[str] = set()
         unique = []
         for display, path, explicit in found:
-            key = path.resolve()
+            key = display if str(path).startswith(("/proc/self/fd/", "/dev/fd/")) else str(path.resolve())
             if key not in seen:
                 seen.add(key)
                 unique.append((display, path, explicit))
         yield unique
+
+
+@contextmanager
+def _in_memory(data: bytes, name: str) -> Iterator[Path]:
+    """A readable path holding ``data``: a memfd on Linux, else a private temporary file (removed after)."""
+    if hasattr(os, "memfd_create") and Path("/proc/self/fd").is_dir():
+        fd = os.memfd_create(name or "qvd")
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view):]
+            yield Path(f"/proc/self/fd/{fd}")
+        finally:
+            os.close(fd)
+        return
+    with tempfile.TemporaryDirectory(prefix="qslogs-qvd-") as tmp:
+        target = Path(tmp) / (name or "member.qvd")
+        target.write_bytes(data)
+        yield target
 
 
 def _row(

@@ -190,6 +190,9 @@ def read_qvd_header(path: str | Path) -> QvdHeader:
         if v["Offset"] + v["Length"] > body_size:
             raise QvdError(spath, f"{where}symbol table (Offset {v['Offset']} + Length {v['Length']}) ends "
                            f"beyond the {body_size}-byte body: the file is truncated or damaged")  # fmt: skip
+        if v["NoOfSymbols"] * 2 > v["Length"]:  # the smallest symbol (an empty string) takes 2 bytes
+            raise QvdError(spath, f"{where}declares {v['NoOfSymbols']} symbols in a {v['Length']}-byte "
+                           "symbol table: the header is damaged")  # fmt: skip
         if v["BitWidth"] and (v["BitOffset"] + v["BitWidth"] > rbs * 8 or v["BitWidth"] > 56):
             raise QvdError(spath, f"{where}bits {v['BitOffset']}+{v['BitWidth']} do not fit a {rbs}-byte row")
         fmt_type = (_text(elem, "NumberFormat/Type") or "").strip().upper() or "UNKNOWN"

@@ -77,6 +77,8 @@ class SplitLines:
 
 def _decode(data: bytes) -> tuple[str, list[int], bool]:
     """Text without BOM, the 1-based line numbers holding invalid UTF-8, and whether a BOM was there."""
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):  # re-saved by an editor
+        return data.decode("utf-16", errors="replace"), [], True
     has_bom = data.startswith(codecs.BOM_UTF8)
     body = data[len(codecs.BOM_UTF8):] if has_bom else data
     try:
