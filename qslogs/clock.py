@@ -34,7 +34,9 @@ def local_to_utc(frame: pl.DataFrame, time_col: str, host_col: str, offsets: pl.
     if offsets.height:
         right = offsets.select(pl.col("host").alias("__host"), pl.col("time").alias(_KEY), "offset_minutes").sort(_KEY)
         sorted_left = keyed.sort(_KEY)
-        joined = sorted_left.join_asof(right, on=_KEY, by="__host", strategy="nearest", check_sortedness=False).sort("__row")
+        joined = sorted_left.join_asof(
+            right, on=_KEY, by="__host", strategy="nearest", check_sortedness=False
+        ).sort("__row")
     else:
         joined = keyed.with_columns(pl.lit(None, pl.Int32).alias("offset_minutes"))
     offset = pl.col("offset_minutes").fill_null(fallback).cast(pl.Int32)

@@ -106,10 +106,7 @@ def _with_partitions(frame: pl.DataFrame) -> pl.DataFrame:
     if "host" not in frame.columns:
         frame = frame.with_columns(pl.lit(None, pl.String).alias("host"))
     frame = frame.with_columns(pl.col("host").fill_null("unknown"))
-    if time_cols:
-        day = pl.col(time_cols[0]).dt.strftime("%Y-%m-%d").fill_null("unknown")
-    else:
-        day = pl.lit("unknown")
+    day = pl.col(time_cols[0]).dt.strftime("%Y-%m-%d").fill_null("unknown") if time_cols else pl.lit("unknown")
     frame = frame.with_columns(day.alias("date"))
     order = [c for c in ("source_file", "line_no") if c in frame.columns]
     return frame.sort(order) if order else frame

@@ -129,7 +129,7 @@ def parse_bundle(
                 acc.take(read_member(member, strict=strict, limits=limits, skip=acc.seen), member)
     if progress:
         progress(total, total, "")
-    meta = _read_dumps(bundle, acc.issues)
+    meta = _read_dumps(bundle, acc)
     return acc.finish(meta, bundle.sources)
 
 
@@ -185,6 +185,7 @@ class _Accumulator:
     issues: list[FileIssue]
     parts: dict[str, list[pl.DataFrame]] = field(default_factory=dict)
     scripts: list[Any] = field(default_factory=list)
+    script_hosts: list[str | None] = field(default_factory=list)
     bad: list[pl.DataFrame] = field(default_factory=list)
     stats: list[dict[str, Any]] = field(default_factory=list)
     offsets: list[pl.DataFrame] = field(default_factory=list)
@@ -238,6 +239,7 @@ class _Accumulator:
         lines = log.lines.with_columns(pl.lit(entry.host, dtype=pl.String).alias("host"))
         self.parts.setdefault(SCRIPT, []).append(lines)
         self.scripts.append(log)
+        self.script_hosts.append(entry.host)
         if log.bad_lines.height:
             self.bad.append(
                 log.bad_lines.with_columns(pl.lit(SCRIPT).alias("kind")).select(list(BAD_LINE_SCHEMA))
@@ -272,9 +274,12 @@ class _Accumulator:
         if self.scripts:
             from qslogs.parsers.script_logs import summaries_frame
 
-            frames[SCRIPT_SUMMARY] = summaries_frame(self.scripts)
-            if default_host and "host" not in frames[SCRIPT_SUMMARY].columns:
-                frames[SCRIPT_SUMMARY] = frames[SCRIPT_SUMMARY].with_columns(pl.lit(default_host).alias("host"))
+            # Each log's own node (rim-node script folders are archived under the node's name); logs of
+            # the active Log/Script folder belong to the collector's node.
+            hosts = pl.Series("host", self.script_hosts, dtype=pl.String)
+            if default_host:
+                hosts = hosts.fill_null(default_host)
+            frames[SCRIPT_SUMMARY] = summaries_frame(self.scripts).with_columns(hosts)
         bad = pl.concat(self.bad) if self.bad else pl.DataFrame(schema=BAD_LINE_SCHEMA)
         return Frames(frames=frames, files=files, bad_lines=bad, file_issues=self.issues, offsets=offsets,
                       meta=meta, sources=sources)
@@ -305,14 +310,22 @@ def _default_host(files: pl.DataFrame) -> str | None:
     return Counter(hosts).most_common(1)[0][0]
 
 
-def _read_dumps(bundle: Bundle, issues: list[FileIssue]) -> dict[str, Any]:
+def _read_dumps(bundle: Bundle, acc: _Accumulator) -> dict[str, Any]:
+    """Read the Log Collector JSON dumps as bundle metadata; each is listed in the inventory as such."""
     meta: dict[str, Any] = {}
     for name, member in iter_json_dumps(bundle):
+        status, note = "metadata", f"Log Collector dump {name}, read as bundle metadata"
         if member.size > 64 * 1024**2:
-            issues.append(FileIssue(member.display, "JSON dump larger than 64 MiB: not read"))
-            continue
-        try:
-            meta[name] = json.loads(member.read().decode("utf-8-sig", errors="replace"))
-        except READ_ERRORS as exc:  # RecursionError is a RuntimeError; BadZipFile and zlib.error are not
-            issues.append(FileIssue(member.display, f"unreadable JSON dump: {exc}"))
+            status, note = "error", "JSON dump larger than 64 MiB: not read"
+        else:
+            try:
+                meta[name] = json.loads(member.read().decode("utf-8-sig", errors="replace"))
+            except READ_ERRORS as exc:  # RecursionError is a RuntimeError; BadZipFile and zlib.error are not
+                status, note = "error", f"unreadable JSON dump: {exc}"
+        if status == "error":
+            acc.issues.append(FileIssue(member.display, note))
+        acc.stats.append(dict(path=member.display, kind="metadata", family=None, service=None, host=None,
+                              archived=False, size=member.size, status=status, records=0, bad_lines=0, lines=0,
+                              first=None, last=None, encoding=None, note=note, first_local=None,
+                              last_local=None))
     return meta

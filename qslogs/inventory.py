@@ -28,7 +28,9 @@ _ENGINE_DAILY_NAME = re.compile(
     re.IGNORECASE,
 )
 _NODE_NAME = re.compile(r"^(?P<stamp>\d{13}|\d{21})(?P<access>-access)?(?:_System)?(?:_[A-Za-z0-9]{1,16})?\.log$")
-_SCRIPT_NAME = re.compile(r"^(?P<app>[^.]+)\.(?P<stamp>\d{4}_\d{2}_\d{2}_\d{2}_\d{2}_\d{2})\.[0-9A-Fa-f]+\.log(\.\d+)?$")
+_SCRIPT_NAME = re.compile(
+    r"^(?P<app>[^.]+)\.(?P<stamp>\d{4}_\d{2}_\d{2}_\d{2}_\d{2}_\d{2})\.[0-9A-Fa-f]+\.log(\.\d+)?$"
+)
 _ACCESS_LINE = re.compile(rb"^\S+ \S+ \S+ \[\d{2}/\w{3}/\d{4}:\d{2}:\d{2}:\d{2} [+-]\d{4}\] \"")
 _SCRIPT_LINE = re.compile(rb"^(\xef\xbb\xbf)?\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} (\d{4}|    ) ")
 _LEVEL_FOLDERS = {"audit", "system", "trace"}

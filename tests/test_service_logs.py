@@ -134,7 +134,8 @@ def test_node_continuation_lines_and_raw_tabs(tmp_path: Path) -> None:
     assert entry.kind == "HubService/NodeService"
     assert parsed.frame.height == 3
     assert parsed.continuation == 2
-    assert parsed.frame["Message"][1] == "Error: boom\n    at Object.<anonymous> (C:\\app.js:1:1)\n    at next (C:\\app.js:2:2)"
+    stack = "\n    at Object.<anonymous> (C:\\app.js:1:1)\n    at next (C:\\app.js:2:2)"
+    assert parsed.frame["Message"][1] == "Error: boom" + stack
     assert parsed.frame["Message"][2] == "[startup]:\tinit:\twaiting"
     assert parsed.frame["host"].to_list() == ["sense01"] * 3
 

@@ -64,7 +64,6 @@ class Case:
 def all_cases() -> list[Case]:
     """Every corpus case, file-level then bundle-level, in a fixed order."""
     from tests.corpus.bundles import bundle_cases
-
     from tests.corpus.files import file_cases
 
     return file_cases() + bundle_cases()
