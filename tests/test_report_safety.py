@@ -114,6 +114,9 @@ def test_log_text_is_escaped_and_inert(tmp_path: Path) -> None:
     assert page.title is not None and page.title.get_text() == f"{SCRIPT} {JINJA}"
     data = page.find("script", id="qslogs-data")
     assert data is not None and "</" not in data.get_text()
+    csp = page.find("meta", attrs={"http-equiv": "Content-Security-Policy"})
+    assert csp is not None and "default-src 'none'" in csp["content"], "no CSP: a second layer is missing"
+    assert "connect-src" not in csp["content"] and "https:" not in csp["content"]
 
 
 def known_names(frames: Frames) -> set[str]:
