@@ -66,6 +66,7 @@ RUN_KEYS = (
     "note",
     "source",
     "error_context",
+    "local_start",
 )
 SCRIPT_LOG_KEYS = (
     "source_file",
@@ -139,7 +140,7 @@ def build(results: dict[str, pl.DataFrame], frames: Frames, options: AnalysisOpt
         "runs_total": runs.height,
         "failed_only": options.failed_only,
     }
-    shown_runs = runs.filter(pl.col("outcome").is_in(["failed", "aborted"])) if options.failed_only else runs
+    shown_runs = local.filter(pl.col("outcome").is_in(["failed", "aborted"])) if options.failed_only else local
     shown_manual = manual.filter(pl.col("outcome") != "success") if options.failed_only else manual
     user = (
         pl.when(pl.col("user_id").is_not_null())

@@ -118,7 +118,7 @@ def reloads_section(result: AnalysisResult, data: dict[str, Any]) -> Section:
         )
     )
     blocks.append(_tasks(t.get("tasks") or [], runs, data))
-    blocks.append(_heatmap(t.get("failure_heatmap") or [], t.get("durations") or [], meta, data))
+    blocks.append(_heatmap(t.get("failure_heatmap") or [], runs, meta, data))
     blocks.append(_durations(t.get("durations") or []))
     blocks.append(_manual(t.get("manual_reloads") or []))
     blocks.append(_script_logs(t.get("script_logs") or []))
@@ -242,17 +242,17 @@ def _local(value: Any) -> datetime | None:
 
 
 def _heatmap(
-    cells: list[dict[str, Any]], durations: list[dict[str, Any]], meta: dict[str, Any], data: dict[str, Any]
+    cells: list[dict[str, Any]], runs: list[dict[str, Any]], meta: dict[str, Any], data: dict[str, Any]
 ) -> Block:
     counts = [[0.0] * 24 for _ in range(7)]
     for c in cells:
         if 0 <= c["weekday"] < 7 and 0 <= c["hour"] < 24:
             counts[c["weekday"]][c["hour"]] = float(c.get("failures") or 0)
     events = []
-    for d in durations:
-        local = _local(d.get("local_start"))
-        if local is not None and d.get("outcome") == "failed":
-            events.append([ts_ms(d.get("start")) or 0, local.weekday(), local.hour, 1])
+    for run in runs:  # every run, also those without a duration (rebuilt from scheduler lines)
+        local = _local(run.get("local_start"))
+        if local is not None and run.get("outcome") == "failed":
+            events.append([ts_ms(run.get("start")) or 0, local.weekday(), local.hour, 1])
     data["heat"]["reloads"] = sorted(events)
     basis = str(meta.get("heatmap_time_basis") or "local time of the executing node")
     svg = heatmap(
