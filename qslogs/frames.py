@@ -119,8 +119,8 @@ def parse_bundle(
     workers = 0 if strict else worker_count(members)
     if workers > 1:
         results = parallel_results(bundle.sources, members, limits, workers, progress)
-        for member, result in zip(members, results, strict=True):
-            acc.take(result, member)
+        for member, result in zip(members, results, strict=True):  # None: its worker died, parse it here
+            acc.take(result or read_member(member, strict=False, limits=limits, skip=acc.seen), member)
     else:
         for i, member in enumerate(bundle.members):
             if progress:

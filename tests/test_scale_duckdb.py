@@ -122,3 +122,51 @@ def test_parallel_read_equals_serial_read(monkeypatch: pytest.MonkeyPatch) -> No
         assert_frame_equal(getattr(parallel, name), getattr(serial, name))
     assert parallel.file_issues == serial.file_issues
     assert parallel.meta == serial.meta
+
+
+def test_a_worker_that_dies_leaves_its_files_to_the_caller(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A worker that ends without answering (killed for memory, say) costs speed, not files."""
+    import subprocess
+    import sys
+
+    import qslogs.workers as workers
+
+    def dead_worker(sources: list[str], limits: object) -> subprocess.Popen[bytes]:
+        return subprocess.Popen([sys.executable, "-c", "pass"], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+
+    monkeypatch.setenv("QSLOGS_WORKERS", "1")
+    serial = load_frames([SAMPLE])
+    monkeypatch.setenv("QSLOGS_WORKERS", "2")
+    monkeypatch.setattr(workers, "_start", dead_worker)
+    rescued = load_frames([SAMPLE])
+    assert_frame_equal(rescued.files, serial.files)
+    for kind, frame in serial.frames.items():
+        assert_frame_equal(rescued.frames[kind], frame)
+
+
+def test_large_frames_cross_the_pipe_as_arrow_ipc_unchanged() -> None:
+    """Worker → parent messages: a frame over the IPC threshold (here about 2.5 MB of log-like text) comes back
+    equal, dtypes, nulls and all; small frames take polars' own pickling."""
+    import io
+
+    import polars as pl
+
+    from qslogs.workers import _read, _write
+
+    n = 50_000
+    big = pl.DataFrame({
+        "line_no": pl.int_range(2, n + 2, eager=True),
+        "Message": pl.Series([f"Document Load: app {i} loaded ↵ next" if i % 7 else None for i in range(n)]),
+        "Timestamp": pl.datetime_range(pl.datetime(2026, 10, 25, time_zone="UTC"),
+                                       pl.datetime(2026, 10, 25, time_zone="UTC") + pl.duration(seconds=n - 1),
+                                       "1s", eager=True, time_unit="ms"),
+    })
+    assert big.estimated_size() > 1024**2
+    stream = io.BytesIO()
+    _write(stream, ("ok", {"big": big, "small": big.head(3)}))
+    assert stream.getvalue().count(b"ARROW1") == 2  # one IPC file (magic at both ends): the big frame only
+    stream.seek(0)
+    status, payload = _read(stream)
+    assert status == "ok"
+    assert_frame_equal(payload["big"], big)
+    assert_frame_equal(payload["small"], big.head(3))
