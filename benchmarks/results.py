@@ -84,6 +84,10 @@ def write_results(path: Path, rows: list[Any], qvd: dict[str, float] | None, qvd
               "command and its worker processes (sampled every 50 ms); *largest process* is "
               "`/usr/bin/time -v`'s maximum resident set size.", ""]
     lines += table(rows)
+    measured = {f"{r.bytes / 1e6:,.0f} MB": r.measured for r in rows if r.measured}
+    if measured:
+        lines += ["", "Measured (machine shared with other work: the load average says how busy it was):", ""]
+        lines += [f"- {size}: {when}" for size, when in measured.items()]
     lines += ["", "## Targets", ""]
     lines += targets(rows, spec)
     if qvd:

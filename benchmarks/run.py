@@ -62,6 +62,8 @@ class Row:
     samples: list[Sample] = field(default_factory=list)
     records: int | None = None
     bytes: int = 0
+    measured: str = ""
+    """When, and the load average before and after the size's rounds."""
 
     def median(self, attr: str) -> float:
         return statistics.median(getattr(s, attr) for s in self.samples)
@@ -154,6 +156,7 @@ def commands(bundle: BenchBundle, work: Path) -> dict[str, Callable[[], Sample]]
 def run_size(bundle: BenchBundle, runs: int, skip: set[str]) -> list[Row]:
     """Medians of every command on one bundle; commands alternate within each round."""
     subprocess.run(["cat", str(bundle.zip_path)], stdout=subprocess.DEVNULL, check=True)  # warm page cache
+    started, load = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="qslogs-bench-") as tmp:
         cmds = {k: v for k, v in commands(bundle, Path(tmp)).items() if not any(s in k for s in skip)}
         rows = {name: Row(bundle.size_mb, name, bytes=bundle.bytes) for name in cmds}
@@ -164,10 +167,22 @@ def run_size(bundle: BenchBundle, runs: int, skip: set[str]) -> list[Row]:
                 print(f"  b{bundle.size_mb} run {round_no + 1}/{runs} {name}: {sample.wall:.2f} s wall, "
                       f"{sample.cpu:.2f} s cpu, {sample.tree_rss / 2**20:.0f} MiB", flush=True)
     records = _records(rows.get("qslogs parse -o"))
+    measured = f"{started}, load average {load:.1f} before, {os.getloadavg()[0]:.1f} after"
     for name, row in rows.items():
+        row.measured = measured
         if name.startswith("qslogs"):
             row.records = records
     return list(rows.values())
+
+
+def load_previous(path: Path, replaced: set[int]) -> tuple[list[Row], dict[str, float] | None]:
+    """Rows (of the sizes not measured again) and QVD times of an earlier RESULTS.json, for ``--update``."""
+    if not path.exists():
+        return [], None
+    data = json.loads(path.read_text())
+    rows = [Row(r["size_mb"], r["name"], [Sample(**s) for s in r["samples"]], r["records"], r["bytes"],
+                r.get("measured", "")) for r in data["rows"] if r["size_mb"] not in replaced]
+    return rows, data.get("qvd")
 
 
 def _records(row: Row | None) -> int | None:
@@ -239,24 +254,28 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-qvd", action="store_true", help="leave out the QVD readers")
     parser.add_argument("--qvd-rows", type=int, default=2_000_000)
     parser.add_argument("--out", type=Path, default=HERE / "RESULTS.md")
+    parser.add_argument("--update", action="store_true",
+                        help="keep the other sizes (and the QVD times, with --no-qvd) of the last RESULTS.json")
     args = parser.parse_args(argv)
     from results import write_results
 
-    load_before = os.getloadavg()
-    rows: list[Row] = []
+    rows, qvd_times = load_previous(args.out.with_suffix(".json"), set(args.sizes)) if args.update else ([], None)
     for size in args.sizes:
         bundle = ensure_bundle(size)
         print(f"b{size}: {bundle.bytes / 1e6:.0f} MB in {bundle.zip_path}", flush=True)
         rows += run_size(bundle, args.runs, {s for s in args.skip.split(",") if s})
-    qvd_times = None if args.no_qvd else run_qvd(args.qvd_rows, args.runs)
-    info = machine()
-    info["load"] = f"load average {load_before[0]:.1f} before, {os.getloadavg()[0]:.1f} after"
-    text = write_results(args.out, rows, qvd_times, args.qvd_rows, args.runs, info, TARGETS)
+    rows.sort(key=lambda r: r.size_mb)  # stable: the commands keep their order within a size
+    if not args.no_qvd:
+        qvd_times = run_qvd(args.qvd_rows, args.runs)
+    text = write_results(args.out, rows, qvd_times, args.qvd_rows, args.runs, machine(), TARGETS)
     print(text)
-    (args.out.with_suffix(".json")).write_text(json.dumps(
-        [{"size_mb": r.size_mb, "name": r.name, "records": r.records, "bytes": r.bytes,
-          "samples": [{k: v for k, v in vars(s).items() if k != "stdout"} for s in r.samples]} for r in rows],
-        indent=1))
+    (args.out.with_suffix(".json")).write_text(json.dumps({
+        "rows": [{"size_mb": r.size_mb, "name": r.name, "records": r.records, "bytes": r.bytes,
+                  "measured": r.measured,
+                  "samples": [{k: v for k, v in vars(s).items() if k != "stdout"} for s in r.samples]}
+                 for r in rows],
+        "qvd": qvd_times,
+    }, indent=1))
     return 0
 
 
