@@ -16,6 +16,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import polars as pl
 
 from qslogs.bundle import READ_ERRORS, Bundle, Limits, Member, iter_json_dumps, open_bundle
@@ -105,32 +106,88 @@ def parse_bundle(
 ) -> Frames:
     """Parse every member of an opened bundle; damaged files become file issues, never exceptions.
 
-    Under ``strict`` the first bad line raises :class:`~qslogs.errors.ParseError` instead. Large
-    bundles are read and parsed by worker processes (:mod:`qslogs.workers`), one file per task; the
-    results are taken in member order, so the frames are the same as a serial run's.
+    Under ``strict`` the first bad line raises :class:`~qslogs.errors.ParseError` instead. Members are
+    read in units (:func:`plan_units`: a large file alone, runs of small files together, so many small
+    script logs are parsed in one vectorised pass). Large bundles are parsed by worker processes
+    (:mod:`qslogs.workers`), one unit per task; the results are taken in member order, so the frames are
+    the same as a serial run's.
     """
     limits = limits or Limits()
     acc = _Accumulator(issues=list(bundle.issues))
     dumps = {m.display for _, m in iter_json_dumps(bundle)}
     members = [m for m in bundle.members if m.display not in dumps]
+    units = plan_units(members, single=strict)
     total = len(bundle.members)
     from qslogs.workers import parallel_results, worker_count
 
     workers = 0 if strict else worker_count(members)
     if workers > 1:
-        results = parallel_results(bundle.sources, members, limits, workers, progress)
-        for member, result in zip(members, results, strict=True):  # None: its worker died, parse it here
-            acc.take(result or read_member(member, strict=False, limits=limits, skip=acc.seen), member)
+        results = parallel_results(bundle.sources, members, units, limits, workers, progress)
+        for unit in units:  # None: its worker died, parse the unit here
+            unit_members = [members[i] for i in unit]
+            unit_results = results[unit[0]:unit[-1] + 1]
+            if any(r is None for r in unit_results):
+                unit_results = list(read_unit(unit_members, strict=False, limits=limits, skip=acc.seen))
+            for member, result in zip(unit_members, unit_results, strict=True):
+                assert result is not None
+                acc.take(result, member)
     else:
-        for i, member in enumerate(bundle.members):
+        done = len(dumps)
+        for unit in units:
+            unit_members = [members[i] for i in unit]
             if progress:
-                progress(i, total, member.display)
-            if member.display not in dumps:
-                acc.take(read_member(member, strict=strict, limits=limits, skip=acc.seen), member)
+                progress(done, total, unit_members[0].display)
+            for member, result in zip(unit_members, read_unit(unit_members, strict=strict, limits=limits,
+                                                              skip=acc.seen), strict=True):
+                acc.take(result, member)
+            done += len(unit)
     if progress:
         progress(total, total, "")
     meta = _read_dumps(bundle, acc)
     return acc.finish(meta, bundle.sources)
+
+
+#: Files up to this size are read in units with their neighbours (see :func:`plan_units`).
+SMALL_FILE_BYTES = 1024**2
+#: A unit of small files holds at most this many files ...
+UNIT_MAX_FILES = 400
+#: ... and this many bytes.
+UNIT_MAX_BYTES = 8 * 1024**2
+
+
+def plan_units(members: list[Member], *, single: bool = False) -> list[list[int]]:
+    """Consecutive member indices read and parsed together: a file over :data:`SMALL_FILE_BYTES` alone,
+    runs of smaller ones up to :data:`UNIT_MAX_FILES` files and :data:`UNIT_MAX_BYTES`. ``single``: one
+    file per unit (strict mode, where the first bad line in member order must be the one raised)."""
+    units: list[list[int]] = []
+    current: list[int] = []
+    size = 0
+    for i, member in enumerate(members):
+        small = member.size <= SMALL_FILE_BYTES and not single
+        if current and (not small or len(current) >= UNIT_MAX_FILES or size + member.size > UNIT_MAX_BYTES):
+            units.append(current)
+            current, size = [], 0
+        if not small:
+            units.append([i])
+            continue
+        current.append(i)
+        size += member.size
+    if current:
+        units.append(current)
+    return units
+
+
+@dataclass(frozen=True)
+class BatchedLog:
+    """A script log parsed as the ``index``-th file of a :class:`~qslogs.parsers.script_logs.ScriptBatch`
+    shared by the other script logs of its unit (pickled once for all of them)."""
+
+    batch: Any
+    index: int
+
+    def log(self) -> Any:
+        """The file's own ``ScriptLog``."""
+        return self.batch.log(self.index)
 
 
 @dataclass(frozen=True)
@@ -142,17 +199,42 @@ class FileResult:
     digest: bytes | None = None
     read_error: str | None = None
     cut_issue: FileIssue | None = None
-    parsed: ParsedFile | Any = None
-    """A :class:`ParsedFile`, a ``ScriptLog``, or None (not a log, a duplicate, or not parsed)."""
+    parsed: ParsedFile | BatchedLog | None = None
+    """A :class:`ParsedFile`, a :class:`BatchedLog`, or None (not a log, a duplicate, or not parsed)."""
     parse_error: str | None = None
 
 
 def read_member(member: Member, *, strict: bool, limits: Limits, skip: Container[bytes] = ()) -> FileResult:
-    """Read, classify and parse one member; a file whose content digest is in ``skip`` is not parsed."""
+    """Read, classify and parse one member (see :func:`read_unit`)."""
+    return read_unit([member], strict=strict, limits=limits, skip=skip)[0]
+
+
+def read_unit(members: list[Member], *, strict: bool, limits: Limits, skip: Container[bytes] = ()) -> list[FileResult]:
+    """Read, classify and parse members; script logs among them are parsed together in one batch.
+
+    A file whose content digest is in ``skip`` is not parsed (it will be counted as a duplicate).
+    """
+    results: list[FileResult] = []
+    scripts: list[tuple[int, bytes]] = []
+    for member in members:
+        result, data = _read_one(member, strict=strict, limits=limits, skip=skip)
+        if data is not None:
+            scripts.append((len(results), data))
+        results.append(result)
+    if scripts:
+        for (at, _), (parsed, error) in zip(scripts, _parse_scripts(scripts, results, strict), strict=True):
+            results[at] = replace(results[at], parsed=parsed, parse_error=error)
+    return results
+
+
+def _read_one(
+    member: Member, *, strict: bool, limits: Limits, skip: Container[bytes]
+) -> tuple[FileResult, bytes | None]:
+    """One member read and classified; a tabular log parsed; a script log's bytes returned for its batch."""
     try:
         capped = member.read_capped(limits)
     except READ_ERRORS as exc:
-        return FileResult(classify_safe(member, b""), read_error=f"cannot read: {exc}")
+        return FileResult(classify_safe(member, b""), read_error=f"cannot read: {exc}"), None
     data = capped.data
     entry = classify_safe(member, data[:HEAD_BYTES])
     cut_issue = None
@@ -161,31 +243,53 @@ def read_member(member: Member, *, strict: bool, limits: Limits, skip: Container
         reason = f"lines longer than {limits.max_line_chars:,} characters cut while reading: line {shown}"
         cut_issue = FileIssue(entry.path, reason)
     digest = hashlib.sha1(data).digest()
+    result = FileResult(entry, digest, cut_issue=cut_issue)
     if not entry.is_log or digest in skip:
-        return FileResult(entry, digest, cut_issue=cut_issue)
-    parsed: ParsedFile | Any = None
+        return result, None
+    if entry.family is Family.SCRIPT:
+        return result, data
     try:
-        if entry.family is Family.SCRIPT:
-            from qslogs.parsers.script_logs import parse_script_log
-
-            parsed = parse_script_log(data, entry.path, strict=strict)
-        else:
-            parsed = parse_tabular(data, entry, strict=strict, max_line_chars=limits.max_line_chars)
+        parsed = parse_tabular(data, entry, strict=strict, max_line_chars=limits.max_line_chars)
     except QslogsError as exc:
         if strict or not isinstance(exc, ParseError):
             raise
+        return result, None
     except pl.exceptions.PolarsError as exc:  # a damaged file must not stop the bundle
-        error = f"cannot parse: {type(exc).__name__}: {exc}".splitlines()[0]
-        return FileResult(entry, digest, cut_issue=cut_issue, parse_error=error)
-    return FileResult(entry, digest, cut_issue=cut_issue, parsed=parsed)
+        return replace(result, parse_error=_polars_error(exc)), None
+    return replace(result, parsed=parsed), None
+
+
+def _parse_scripts(scripts: list[tuple[int, bytes]], results: list[FileResult],
+                   strict: bool) -> list[tuple[BatchedLog | None, str | None]]:
+    """Parse script logs as one batch; if polars fails on the batch, file by file to name the culprit."""
+    from qslogs.parsers.script_logs import parse_script_logs
+
+    files = [(data, results[at].entry.path) for at, data in scripts]
+    try:
+        batch = parse_script_logs(files, strict=strict)
+        return [(BatchedLog(batch, i), None) for i in range(len(files))]
+    except pl.exceptions.PolarsError as exc:
+        if len(files) == 1:
+            return [(None, _polars_error(exc))]
+    answers: list[tuple[BatchedLog | None, str | None]] = []
+    for file in files:
+        try:
+            answers.append((BatchedLog(parse_script_logs([file], strict=strict), 0), None))
+        except pl.exceptions.PolarsError as exc:
+            answers.append((None, _polars_error(exc)))
+    return answers
+
+
+def _polars_error(exc: Exception) -> str:
+    return f"cannot parse: {type(exc).__name__}: {exc}".splitlines()[0]
 
 
 @dataclass
 class _Accumulator:
     issues: list[FileIssue]
     parts: dict[str, list[pl.DataFrame]] = field(default_factory=dict)
-    scripts: list[Any] = field(default_factory=list)
-    script_hosts: list[str | None] = field(default_factory=list)
+    scripts: dict[int, tuple[Any, list[tuple[int, str | None]]]] = field(default_factory=dict)
+    """Script batches by identity, with the (index, node) of each of their files taken."""
     bad: list[pl.DataFrame] = field(default_factory=list)
     stats: list[dict[str, Any]] = field(default_factory=list)
     offsets: list[pl.DataFrame] = field(default_factory=list)
@@ -213,7 +317,7 @@ class _Accumulator:
             self._stat(entry, "error", note=result.parse_error)
         elif isinstance(result.parsed, ParsedFile):
             self._add_tabular(entry, result.parsed)
-        elif result.parsed is not None:
+        elif isinstance(result.parsed, BatchedLog):
             self._add_script(entry, result.parsed)
 
     def _add_tabular(self, entry: FileEntry, parsed: ParsedFile) -> None:
@@ -235,19 +339,44 @@ class _Accumulator:
         self._stat(entry, "parsed", records=parsed.frame.height, bad=parsed.bad_lines.height, lines=parsed.lines,
                    first=parsed.first, last=parsed.last, encoding=parsed.encoding, note="; ".join(note), host=host)
 
-    def _add_script(self, entry: FileEntry, log: Any) -> None:
-        lines = log.lines.with_columns(pl.lit(entry.host, dtype=pl.String).alias("host"))
-        self.parts.setdefault(SCRIPT, []).append(lines)
-        self.scripts.append(log)
-        self.script_hosts.append(entry.host)
-        if log.bad_lines.height:
-            self.bad.append(
-                log.bad_lines.with_columns(pl.lit(SCRIPT).alias("kind")).select(list(BAD_LINE_SCHEMA))
-            )
-        first = lines["time"].min() if lines.height else None
-        last = lines["time"].max() if lines.height else None
-        self._stat(entry, "parsed", records=lines.height, bad=log.bad_lines.height,
-                   lines=lines.height + log.bad_lines.height, first_local=first, last_local=last)
+    def _add_script(self, entry: FileEntry, parsed: BatchedLog) -> None:
+        batch, i = parsed.batch, parsed.index
+        self.scripts.setdefault(id(batch), (batch, []))[1].append((i, entry.host))
+        records, bad = batch.line_counts[i], batch.bad_counts[i]
+        self._stat(entry, "parsed", records=records, bad=bad, lines=records + bad,
+                   first_local=batch.first_times[i], last_local=batch.last_times[i])
+
+    def _script_frames(self, default_host: str | None) -> tuple[list[pl.DataFrame], list[pl.DataFrame], pl.DataFrame]:
+        """Lines, bad lines and summaries of the script logs taken, each batch cut down to its files taken.
+
+        Each log keeps its own node (rim-node script folders are archived under the node's name); logs
+        of the active Log/Script folder belong to the collector's node.
+        """
+        from qslogs.parsers.script_logs import summaries_frame
+
+        lines: list[pl.DataFrame] = []
+        bad: list[pl.DataFrame] = []
+        summaries: list[Any] = []
+        hosts: list[str | None] = []
+        for batch, taken in self.scripts.values():
+            count = len(batch.line_counts)
+            host_of: list[str | None] = [None] * count
+            keep = np.zeros(count, dtype=bool)
+            for i, host in taken:
+                host_of[i], keep[i] = host or default_host, True
+                summaries.append(batch.summaries[i])
+                hosts.append(host_of[i])
+            rows = np.repeat(np.arange(count), batch.line_counts)
+            frame = batch.lines.with_columns(pl.Series("host", host_of, dtype=pl.String).gather(rows))
+            if not keep.all():
+                frame = frame.filter(pl.Series(keep).gather(rows))
+            lines.append(frame)
+            if batch.bad_lines.height:
+                bad_rows = np.repeat(np.arange(count), batch.bad_counts)
+                bad.append(batch.bad_lines.filter(pl.Series(keep).gather(bad_rows)).with_columns(
+                    pl.lit(SCRIPT).alias("kind")).select(list(BAD_LINE_SCHEMA)))
+        summary = summaries_frame(summaries).with_columns(pl.Series("host", hosts, dtype=pl.String))
+        return lines, bad, summary
 
     def _stat(self, entry: FileEntry, status: str, *, records: int = 0, bad: int = 0, lines: int = 0,
               first: datetime | None = None, last: datetime | None = None, encoding: str | None = None,
@@ -272,14 +401,9 @@ class _Accumulator:
                 pl.when(pl.col("status") == "parsed").then(pl.col("host").fill_null(default_host))
                 .otherwise(pl.col("host")).alias("host"))
         if self.scripts:
-            from qslogs.parsers.script_logs import summaries_frame
-
-            # Each log's own node (rim-node script folders are archived under the node's name); logs of
-            # the active Log/Script folder belong to the collector's node.
-            hosts = pl.Series("host", self.script_hosts, dtype=pl.String)
-            if default_host:
-                hosts = hosts.fill_null(default_host)
-            frames[SCRIPT_SUMMARY] = summaries_frame(self.scripts).with_columns(hosts)
+            script_lines, script_bad, frames[SCRIPT_SUMMARY] = self._script_frames(default_host)
+            frames[SCRIPT] = pl.concat(script_lines, how="diagonal_relaxed")
+            self.bad.extend(script_bad)
         bad = pl.concat(self.bad) if self.bad else pl.DataFrame(schema=BAD_LINE_SCHEMA)
         return Frames(frames=frames, files=files, bad_lines=bad, file_issues=self.issues, offsets=offsets,
                       meta=meta, sources=sources)

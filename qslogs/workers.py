@@ -5,8 +5,8 @@ help; processes do. Each worker is ``python -m qslogs.workers``, started afresh 
 process whose polars thread pool is running can deadlock, and ``multiprocessing``'s spawn re-imports
 the caller's main script, which breaks every script without a ``__main__`` guard). A worker opens the
 bundle itself (a zip's directory is listed again, which is cheap, so no file bytes cross a pipe on the
-way in), reads, classifies and parses one file per task with :func:`qslogs.frames.read_member`, and
-sends back a pickled :class:`~qslogs.frames.FileResult` (polars frames pickle as Arrow IPC). Tasks go
+way in), reads, classifies and parses one unit of files per task with :func:`qslogs.frames.read_unit`, and
+sends back a pickled list of :class:`~qslogs.frames.FileResult` (polars frames pickle as Arrow IPC). Tasks go
 out largest first so the cores finish together; results come back in member order, so deduplication,
 counts and frames are exactly those of a serial run.
 
@@ -33,7 +33,7 @@ from typing import IO, Any
 import polars as pl
 
 from qslogs.bundle import Limits, Member, open_bundle
-from qslogs.frames import FileResult, read_member
+from qslogs.frames import FileResult, read_unit
 
 #: Bundles with less than this many bytes to parse are read in the calling process.
 PARALLEL_MIN_BYTES = 32 * 1024**2
@@ -55,17 +55,19 @@ def worker_count(members: Sequence[Member]) -> int:
     return max(1, min(cores, len(members)))
 
 
-def parallel_results(sources: list[str], members: Sequence[Member], limits: Limits, workers: int,
-                     progress: Callable[[int, int, str], None] | None = None) -> list[FileResult | None]:
+def parallel_results(sources: list[str], members: Sequence[Member], units: Sequence[Sequence[int]], limits: Limits,
+                     workers: int, progress: Callable[[int, int, str], None] | None = None) -> list[FileResult | None]:
     """One :class:`FileResult` per member, in the order given, computed by ``workers`` processes.
 
+    ``units`` are lists of member indices read and parsed together (:func:`qslogs.frames.plan_units`).
     A member is None when its worker died (killed for memory, or could not start): the caller parses
     those itself. An exception inside a worker is raised here, as a serial run would raise it.
     """
-    order = sorted(range(len(members)), key=lambda i: -members[i].size)  # largest first
+    weight = [sum(members[i].size for i in unit) for unit in units]
+    order = sorted(range(len(units)), key=lambda u: -weight[u])  # largest first
     tasks: queue.SimpleQueue[int] = queue.SimpleQueue()
-    for i in order:
-        tasks.put(i)
+    for u in order:
+        tasks.put(u)
     results: list[FileResult | None] = [None] * len(members)
     lock = threading.Lock()
     done = [0]
@@ -76,25 +78,27 @@ def parallel_results(sources: list[str], members: Sequence[Member], limits: Limi
         try:
             while not failures:
                 try:
-                    i = tasks.get_nowait()
+                    u = tasks.get_nowait()
                 except queue.Empty:
                     return
-                _write(proc.stdin, members[i].display)
-                result = _receive(proc, members[i].display)
-                if result is None:  # the worker died: its task and the rest go to the other workers
-                    tasks.put(i)
+                names = [members[i].display for i in units[u]]
+                _write(proc.stdin, names)
+                answer = _receive(proc, names[0])
+                if answer is None:  # the worker died: its task and the rest go to the other workers
+                    tasks.put(u)
                     return
-                results[i] = result
+                for i, result in zip(units[u], answer, strict=True):
+                    results[i] = result
                 with lock:
-                    done[0] += 1
+                    done[0] += len(names)
                     if progress:
-                        progress(done[0], len(members), members[i].display)
+                        progress(done[0], len(members), names[-1])
         except BaseException as exc:  # noqa: BLE001  # raised again in the calling thread
             failures.append(exc)
 
     procs: list[subprocess.Popen[bytes]] = []
     try:
-        for _ in range(min(workers, len(members))):
+        for _ in range(min(workers, len(units))):
             with contextlib.suppress(OSError):
                 procs.append(_start(sources, limits))
         threads = [threading.Thread(target=drive, args=(proc,), daemon=True) for proc in procs]
@@ -125,8 +129,8 @@ def _start(sources: list[str], limits: Limits) -> subprocess.Popen[bytes]:
     return proc
 
 
-def _receive(proc: subprocess.Popen[bytes], display: str) -> FileResult | None:
-    """The worker's result for ``display``; None when the worker ended instead of answering."""
+def _receive(proc: subprocess.Popen[bytes], display: str) -> list[FileResult] | None:
+    """The worker's results for a unit (``display`` is its first file); None when the worker ended instead."""
     try:
         message = _read(proc.stdout)
     except (OSError, EOFError, pickle.UnpicklingError):
@@ -136,8 +140,8 @@ def _receive(proc: subprocess.Popen[bytes], display: str) -> FileResult | None:
     status, payload = message
     if status != "ok":
         raise RuntimeError(f"qslogs worker failed on {display}:\n{payload}")
-    result: FileResult = payload
-    return result
+    results: list[FileResult] = payload
+    return results
 
 
 def _stop(proc: subprocess.Popen[bytes], *, kill: bool = False) -> None:
@@ -195,17 +199,19 @@ def _read(stream: IO[bytes] | None) -> Any:
 
 
 def _serve(stdin: IO[bytes], stdout: IO[bytes]) -> None:
-    """The worker loop: open the bundle, then parse one member per message until ``None``."""
+    """The worker loop: open the bundle, then parse one unit of members per message until ``None``."""
     import traceback
 
     sources, limits = _read(stdin)
     with open_bundle(sources, limits) as bundle:
         by_display = {m.display: m for m in bundle.members}
-        while (display := _read(stdin)) is not None:
+        while (names := _read(stdin)) is not None:
             try:
-                result = read_member(by_display[display], strict=False, limits=limits)
-                entry = replace(result.entry, member=None)  # type: ignore[arg-type]  # the parent re-attaches it
-                reply: tuple[str, Any] = ("ok", replace(result, entry=entry))
+                results = read_unit([by_display[name] for name in names], strict=False, limits=limits)
+                # The parent re-attaches each entry's member.
+                reply: tuple[str, Any] = (
+                    "ok", [replace(r, entry=replace(r.entry, member=None)) for r in results]  # type: ignore[arg-type]
+                )
             except Exception:  # sent to the parent, which raises it there
                 reply = ("error", traceback.format_exc())
             _write(stdout, reply)

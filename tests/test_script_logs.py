@@ -20,6 +20,7 @@ from qslogs.parsers.script_logs import (
     Outcome,
     ScriptLog,
     parse_script_log,
+    parse_script_logs,
     summaries_frame,
 )
 from qslogs.schemas import BAD_LINE_SCHEMA
@@ -370,9 +371,9 @@ def test_app_id_from_the_file_name(name: str, app_id: str | None) -> None:
 
 
 def test_summaries_frame_has_a_stable_schema() -> None:
-    logs = [parse_script_log(f.build().build(), NAME) for f in FAILURES] + [parse_script_log(b"", "e.log")]
-    frame = summaries_frame(logs)
-    assert frame.height == len(logs) and dict(frame.schema) == SUMMARY_SCHEMA
+    batch = parse_script_logs([(f.build().build(), NAME) for f in FAILURES] + [(b"", "e.log")])
+    frame = summaries_frame(batch.summaries)
+    assert frame.height == len(FAILURES) + 1 and dict(frame.schema) == SUMMARY_SCHEMA
     assert dict(summaries_frame([]).schema) == SUMMARY_SCHEMA
     first = frame.row(0, named=True)  # the License Monitor 401
     assert first["errors"][0]["text"].startswith("Error: QVX_UNEXPECTED_END_OF_DATA")
@@ -401,3 +402,46 @@ def test_any_bytes_every_line_accounted_or_parse_error_in_strict(data: bytes) ->
         assert log.bad_lines.height > 0 or log.summary.invalid_utf8_lines > 0
     else:
         assert strict.bad_lines.height == 0 and strict.summary.invalid_utf8_lines == 0
+
+
+# -- batches: many files in one pass, each as if parsed alone ------------------------------------------------
+
+
+def assert_same_log(got: ScriptLog, alone: ScriptLog) -> None:
+    assert got.lines.equals(alone.lines) and got.bad_lines.equals(alone.bad_lines)
+    assert got.summary == alone.summary
+
+
+def test_batch_gives_each_file_what_it_gives_alone() -> None:
+    files = [(f.build().build(), f"{APP}.2024_03_04_02_00_{i:02d}.AB.log") for i, f in enumerate(FAILURES)]
+    files += [(data, f"{case}.log") for case, data, _, _ in LINE_CASES]
+    batch = parse_script_logs(files)
+    assert len(batch.summaries) == len(files)
+    assert batch.lines.height == sum(batch.line_counts) and batch.bad_lines.height == sum(batch.bad_counts)
+    for i, (data, name) in enumerate(files):
+        assert_same_log(batch.log(i), parse_script_log(data, name))
+
+
+def test_nothing_crosses_from_one_file_into_the_next() -> None:
+    """A label, a LOAD, a header and a parsed line at the end of one file are not the next file's."""
+    first = f"{T}      Reload Executed By UserDirectory=INTERNAL; UserId=sa_scheduler\n{T} 0002 Users:\n" \
+            f"{T} 0003 LOAD a FROM x\n{T}      Error: Field 'a' not found\n"
+    second = f"driver text without a prefix\n{T}      2 fields found: a, b\n{T}      5 lines fetched\n" \
+             f"{T}      Execution Failed\n"
+    batch = parse_script_logs([(first.encode(), "a.log"), (second.encode(), "b.log")])
+    b = batch.log(1)
+    assert b.bad_lines.get_column("reason").to_list() == [
+        "text without a line prefix before the first timestamped line"]
+    assert [(t.table, t.statement, t.lines_fetched) for t in b.summary.tables] == [(None, None, 5)]
+    assert b.summary.executed_by is None and b.summary.errors == () and b.summary.running_statement is None
+    assert batch.log(0).summary.root_cause == "Error: Field 'a' not found"
+    assert batch.log(0).summary.outcome is Outcome.INCOMPLETE and b.summary.outcome is Outcome.FAILED
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.lists(_LINE, max_size=8).map(lambda ls: "\n".join(ls).encode("utf-8", "surrogatepass")),
+                min_size=1, max_size=5))
+def test_any_batch_equals_its_files_parsed_alone(datas: list[bytes]) -> None:
+    batch = parse_script_logs([(data, f"f{i}.log") for i, data in enumerate(datas)])
+    for i, data in enumerate(datas):
+        assert_same_log(batch.log(i), parse_script_log(data, f"f{i}.log"))

@@ -25,6 +25,7 @@ from __future__ import annotations
 import codecs
 import re
 from bisect import bisect_right
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import polars as pl
@@ -64,15 +65,20 @@ LINES_SCHEMA: dict[str, pl.DataType] = {
 
 
 @dataclass(frozen=True)
-class SplitLines:
-    """The physical lines of one file, parsed or set aside, and what decoding noticed."""
+class SplitBatch:
+    """The physical lines of several files, parsed or set aside, and what decoding noticed per file.
+
+    ``lines`` and ``bad_lines`` hold every file's rows in file order, with a ``file`` column (the file's
+    index in the batch) ahead of the :data:`LINES_SCHEMA` / :data:`~qslogs.schemas.BAD_LINE_SCHEMA` columns.
+    The per-file lists are indexed the same way.
+    """
 
     lines: pl.DataFrame
     bad_lines: pl.DataFrame
-    physical_lines: int
-    invalid_utf8_lines: int
-    has_bom: bool
-    utc_offset_minutes: int | None
+    physical_lines: list[int]
+    invalid_utf8_lines: list[int]
+    has_bom: list[bool]
+    utc_offset_minutes: list[int | None]
 
 
 def _decode(data: bytes) -> tuple[str, list[int], bool]:
@@ -91,14 +97,25 @@ def _decode(data: bytes) -> tuple[str, list[int], bool]:
     return body.decode("utf-8", errors="replace"), bad, has_bom
 
 
-def _physical(text: str) -> pl.Series:
-    if "\r" in text:
-        text = text.replace("\r", "")
-    if not text:
-        return pl.Series("raw", [], dtype=pl.String)
-    if text.endswith("\n"):
-        text = text[:-1]
-    return pl.LazyFrame({"raw": [text]}).select(pl.col("raw").str.split("\n").explode()).collect().to_series()
+def _physical(texts: list[str], names: Sequence[str]) -> pl.DataFrame:
+    """One row per physical line of every file: ``file``, ``source_file``, ``line_no``, ``raw``.
+
+    CRs are dropped, a final LF does not open another line, and an empty file has no lines.
+    """
+    raw = pl.col("raw")
+    return (
+        pl.LazyFrame({
+            "file": pl.Series(range(len(texts)), dtype=pl.UInt32),
+            "source_file": pl.Series(list(names), dtype=pl.String),
+            "raw": pl.Series(texts, dtype=pl.String),
+        })
+        .with_columns(raw.str.replace_all("\r", "", literal=True))
+        .filter(raw != "")
+        .with_columns(raw.str.strip_suffix("\n").str.split("\n"))
+        .with_columns(line_no=pl.int_ranges(1, raw.list.len() + 1, dtype=pl.Int64))
+        .explode("raw", "line_no")
+        .collect()
+    )
 
 
 def _offset_minutes(offset: str | None) -> int | None:
@@ -111,17 +128,19 @@ def _offset_minutes(offset: str | None) -> int | None:
     return -minutes if offset.startswith("-") else minutes
 
 
-def split_lines(data: bytes, source_file: str, *, strict: bool = False) -> SplitLines:
-    """Decode and split one script log; under ``strict`` raise :class:`ParseError` at the first bad line."""
-    text, invalid, has_bom = _decode(data)
-    raw = _physical(text)
-    fast = raw.str.contains(_FAST_PATTERN)
-    parts = pl.when(~fast).then(raw).str.extract_groups(LINE_PATTERN)
+def split_batch(files: Sequence[tuple[bytes, str]], *, strict: bool = False) -> SplitBatch:
+    """Decode and split several script logs in one vectorised pass (``files``: bytes and name of each).
+
+    Under ``strict`` raise :class:`ParseError` at the first bad line of the first file that has one.
+    """
+    decoded = [_decode(data) for data, _ in files]
+    names = [name for _, name in files]
+    raw = _physical([text for text, _, _ in decoded], names)
+    fast = raw.get_column("raw").str.contains(_FAST_PATTERN)
+    parts = pl.when(~fast).then(raw.get_column("raw")).str.extract_groups(LINE_PATTERN)
+    in_file = pl.col("matched").cast(pl.Int64).cum_sum().over("file")
     frame = (
-        raw.to_frame()
-        .with_row_index("line_no", offset=1)
-        .with_columns(
-            pl.col("line_no").cast(pl.Int64),
+        raw.with_columns(
             fast=fast,
             ts=pl.when(fast).then(pl.col("raw").str.slice(0, 19)).otherwise(parts.struct.field("ts")),
             net=parts.struct.field("net"),
@@ -142,21 +161,24 @@ def split_lines(data: bytes, source_file: str, *, strict: bool = False) -> Split
         )
         .with_columns(matched=pl.col("time").is_not_null())
         .with_columns(
+            # Groups (a parsed line and its continuations) are numbered over the batch; whether a parsed
+            # line came before, within the same file, is counted per file.
             grp=pl.col("matched").cast(pl.Int64).cum_sum(),
+            after_first=in_file > 0,
             candidate=~pl.col("matched") & ~pl.col("blank") & ~pl.col("ts_like") & pl.col("printable"),
         )
         # Bad lines seen since the parsed line that opened the group (groups are contiguous runs).
         .with_columns(breakers=(~pl.col("matched") & ~pl.col("candidate")).cast(pl.Int64).cum_sum())
         .with_columns(
             continuation=pl.col("candidate")
-            & (pl.col("grp") > 0)
+            & pl.col("after_first")
             & (pl.col("breakers") == pl.when(pl.col("matched")).then(pl.col("breakers")).forward_fill())
         )
     )
     kept = pl.col("matched") | pl.col("continuation")
     lines = frame.filter(kept).select(
-        pl.lit(source_file, dtype=pl.String).alias("source_file"),
-        "line_no",
+        "file",
+        *(pl.col(name) for name in ("source_file", "line_no")),
         pl.col("time").first().over("grp").alias("time"),
         pl.col("script_line").first().over("grp").alias("script_line"),
         pl.when(pl.col("continuation")).then(pl.col("raw")).otherwise(pl.col("text").fill_null("")).alias("text"),
@@ -169,34 +191,42 @@ def split_lines(data: bytes, source_file: str, *, strict: bool = False) -> Split
         .when(pl.col("ts_like"))
         .then(pl.lit("broken prefix: a timestamp not followed by a 4-digit line number or four spaces"))
         .when(~pl.col("printable")).then(pl.lit("control characters or undecodable bytes, no line prefix"))
-        .when(pl.col("grp") == 0).then(pl.lit("text without a line prefix before the first timestamped line"))
+        .when(~pl.col("after_first"))
+        .then(pl.lit("text without a line prefix before the first timestamped line"))
         .otherwise(pl.lit("text without a line prefix after a bad line"))
     )
     bad = frame.filter(~kept).select(
-        pl.lit(source_file, dtype=pl.String).alias("source_file"),
+        "file",
+        pl.col("source_file"),
         "line_no",
         pl.lit(KIND, dtype=pl.String).alias("kind"),
         reason.alias("reason"),
         pl.col("raw").str.slice(0, MAX_BAD_TEXT).alias("text"),
-    ).select(pl.col(name).cast(dtype) for name, dtype in BAD_LINE_SCHEMA.items())
+    ).select("file", *(pl.col(name).cast(dtype) for name, dtype in BAD_LINE_SCHEMA.items()))
+    invalid = [lines_ for _, lines_, _ in decoded]
     if strict:
-        _raise_first(bad, invalid, frame, source_file)
-    offsets = frame.get_column("off").drop_nulls()
-    return SplitLines(
-        lines=lines.select(pl.col(name).cast(dtype) for name, dtype in LINES_SCHEMA.items()),
+        _raise_first(bad, invalid, frame)
+    counts = dict(frame.group_by("file").agg(pl.len()).iter_rows())
+    offsets = dict(
+        frame.filter(pl.col("off").is_not_null()).group_by("file").agg(pl.col("off").first()).iter_rows()
+    )
+    return SplitBatch(
+        lines=lines.select("file", *(pl.col(name).cast(dtype) for name, dtype in LINES_SCHEMA.items())),
         bad_lines=bad,
-        physical_lines=frame.height,
-        invalid_utf8_lines=len(invalid),
-        has_bom=has_bom,
-        utc_offset_minutes=_offset_minutes(offsets[0]) if len(offsets) else None,
+        physical_lines=[counts.get(i, 0) for i in range(len(files))],
+        invalid_utf8_lines=[len(lines_) for lines_ in invalid],
+        has_bom=[has_bom for _, _, has_bom in decoded],
+        utc_offset_minutes=[_offset_minutes(offsets.get(i)) for i in range(len(files))],
     )
 
 
-def _raise_first(bad: pl.DataFrame, invalid: list[int], frame: pl.DataFrame, source_file: str) -> None:
-    """Strict mode: the first bad or undecodable line becomes a :class:`ParseError`."""
-    first_bad = bad.row(0, named=True) if bad.height else None
-    if invalid and (first_bad is None or invalid[0] < first_bad["line_no"]):
-        text = frame.get_column("raw")[invalid[0] - 1]
-        raise ParseError(source_file, invalid[0], text, "invalid UTF-8 (script logs are UTF-8)")
-    if first_bad is not None:
-        raise ParseError(source_file, first_bad["line_no"], first_bad["text"], first_bad["reason"])
+def _raise_first(bad: pl.DataFrame, invalid: list[list[int]], frame: pl.DataFrame) -> None:
+    """Strict mode: the first bad or undecodable line (first file first) becomes a :class:`ParseError`."""
+    for file, invalid_lines in enumerate(invalid):
+        file_bad = bad.filter(pl.col("file") == file)
+        first_bad = file_bad.row(0, named=True) if file_bad.height else None
+        if invalid_lines and (first_bad is None or invalid_lines[0] < first_bad["line_no"]):
+            row = frame.filter((pl.col("file") == file) & (pl.col("line_no") == invalid_lines[0])).row(0, named=True)
+            raise ParseError(row["source_file"], invalid_lines[0], row["raw"], "invalid UTF-8 (script logs are UTF-8)")
+        if first_bad is not None:
+            raise ParseError(first_bad["source_file"], first_bad["line_no"], first_bad["text"], first_bad["reason"])

@@ -111,21 +111,24 @@ def parse_executed_by(raw: str | None) -> tuple[str | None, str | None]:
     return None, raw.strip() or None
 
 
-def connects(lines: pl.DataFrame) -> list[Connect]:
-    """Every connect statement in order (masked ones with a null name)."""
+def connects(lines: pl.DataFrame) -> dict[int, list[Connect]]:
+    """Every connect statement of each file (``lines`` has a ``file`` column), in order; masked ones unnamed."""
     rows = lines.filter(~pl.col("continuation")).select(
-        "line_no", rest=pl.col("text").str.extract(CONNECT_PATTERN, 1)
+        "file", "line_no", rest=pl.col("text").str.extract(CONNECT_PATTERN, 1)
     ).filter(pl.col("rest").is_not_null())
-    found: list[Connect] = []
-    for line_no, rest in rows.iter_rows():
+    found: dict[int, list[Connect]] = {}
+    for file, line_no, rest in rows.iter_rows():
         match = _CONNECT_NAME.match(rest)
         name = next((g.strip() for g in match.groups() if g is not None), None) if match else None
-        found.append(Connect(line_no, name or None, not name and "***" in rest))
+        found.setdefault(file, []).append(Connect(line_no, name or None, not name and "***" in rest))
     return found
 
 
 def tables_frame(lines: pl.DataFrame) -> pl.DataFrame:
-    """One row per ``N lines fetched`` message, tied to the label and LOAD/SELECT statement before it."""
+    """One row per ``N lines fetched`` message, tied to the label and LOAD/SELECT statement before it.
+
+    ``lines`` has a ``file`` column; nothing is carried from one file into the next.
+    """
     numbered = pl.col("script_line").is_not_null() & ~pl.col("continuation")
     message = pl.col("script_line").is_null() & ~pl.col("continuation")
     label = lines.get_column("text").str.extract_groups(LABEL_PATTERN)
@@ -146,10 +149,13 @@ def tables_frame(lines: pl.DataFrame) -> pl.DataFrame:
             statement=pl.when(numbered & pl.col("is_load")).then(pl.col("text")),
             stmt_line=pl.when(numbered & pl.col("is_load")).then(pl.col("script_line")),
         )
-        .with_columns(win=pl.col("fetched").cast(pl.Int64).cum_sum() - pl.col("fetched").cast(pl.Int64))
+        # A window ends at each lines-fetched message and at the end of each file.
+        .with_columns(win=(pl.col("fetched").shift(1).fill_null(False)
+                           | (pl.col("file") != pl.col("file").shift(1)).fill_null(True)).cast(pl.Int64).cum_sum())
         .with_columns(_fill_within("win", c) for c in ("label", "fields", "statement", "stmt_line"))
         .filter(pl.col("fetched"))
         .select(
+            "file",
             table=pl.col("label").str.strip_chars(),
             statement=pl.col("statement").str.strip_chars(),
             script_line=pl.col("stmt_line"),

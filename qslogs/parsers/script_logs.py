@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -26,8 +26,9 @@ from typing import Any
 import polars as pl
 
 from qslogs.error_classes import classify_error
-from qslogs.parsers.script_log_lines import LINES_SCHEMA, SplitLines, split_lines
+from qslogs.parsers.script_log_lines import LINES_SCHEMA, split_batch
 from qslogs.parsers.script_log_statements import (
+    Connect,
     connects,
     parse_executed_by,
     parse_header,
@@ -37,8 +38,8 @@ from qslogs.parsers.script_log_statements import (
 from qslogs.timeutil import NAIVE_DATETIME
 
 __all__ = [
-    "LINES_SCHEMA", "SUMMARY_SCHEMA", "ErrorLine", "Outcome", "ScriptLog", "ScriptLogSummary", "TableFetch",
-    "parse_script_log", "summaries_frame",
+    "LINES_SCHEMA", "SUMMARY_SCHEMA", "ErrorLine", "Outcome", "ScriptBatch", "ScriptLog", "ScriptLogSummary",
+    "TableFetch", "parse_script_log", "parse_script_logs", "summaries_frame",
 ]
 
 _NAME = re.compile(
@@ -157,9 +158,9 @@ SUMMARY_SCHEMA: dict[str, pl.DataType] = {
 }
 
 
-def summaries_frame(logs: Iterable[ScriptLog]) -> pl.DataFrame:
+def summaries_frame(summaries: Iterable[ScriptLogSummary]) -> pl.DataFrame:
     """Stack the summaries of many script logs into one frame of :data:`SUMMARY_SCHEMA`."""
-    return pl.DataFrame([log.summary.as_row() for log in logs], schema=SUMMARY_SCHEMA)
+    return pl.DataFrame([summary.as_row() for summary in summaries], schema=SUMMARY_SCHEMA)
 
 
 def app_id_and_name_time(source_file: str) -> tuple[str | None, datetime | None]:
@@ -176,72 +177,182 @@ def app_id_and_name_time(source_file: str) -> tuple[str | None, datetime | None]
     return (guid.group(0) if guid else match.group("app")), stamp
 
 
+@dataclass(frozen=True)
+class ScriptBatch:
+    """Several script logs parsed together: every file's lines and bad lines in file order, one summary each.
+
+    Parsing many small logs one by one costs a few milliseconds of fixed overhead each, more than their
+    lines; a batch pays it once. :meth:`log` gives one file's :class:`ScriptLog` (slices, no copies).
+    """
+
+    lines: pl.DataFrame
+    """Every file's rows of :data:`LINES_SCHEMA`, file after file."""
+    bad_lines: pl.DataFrame
+    """Every file's bad lines (:data:`~qslogs.schemas.BAD_LINE_SCHEMA`), file after file."""
+    summaries: list[ScriptLogSummary]
+    line_counts: list[int]
+    """Rows of ``lines`` per file, in order."""
+    bad_counts: list[int]
+    """Rows of ``bad_lines`` per file, in order."""
+    first_times: list[datetime | None]
+    """Earliest line time per file (naive local)."""
+    last_times: list[datetime | None]
+    """Latest line time per file (naive local)."""
+
+    def log(self, index: int) -> ScriptLog:
+        """The ``index``-th file of the batch as one :class:`ScriptLog`."""
+        line_start = sum(self.line_counts[:index])
+        bad_start = sum(self.bad_counts[:index])
+        return ScriptLog(
+            lines=self.lines.slice(line_start, self.line_counts[index]),
+            bad_lines=self.bad_lines.slice(bad_start, self.bad_counts[index]),
+            summary=self.summaries[index],
+        )
+
+
 def parse_script_log(data: bytes, source_file: str, *, strict: bool = False) -> ScriptLog:
     """Parse one script log. Lenient by default: bad lines are kept aside; ``strict`` raises ParseError."""
-    split = split_lines(data, source_file, strict=strict)
-    return ScriptLog(lines=split.lines, bad_lines=split.bad_lines, summary=_summarise(split, source_file))
+    return parse_script_logs([(data, source_file)], strict=strict).log(0)
 
 
-def _message_rows(lines: pl.DataFrame, pattern: str) -> pl.DataFrame:
-    """Engine messages (no script line number) whose text matches, with their continuation lines joined."""
-    grouped = lines.with_columns(grp=(~pl.col("continuation")).cast(pl.Int64).cum_sum())
-    hits = grouped.filter(
-        ~pl.col("continuation") & pl.col("script_line").is_null() & pl.col("text").str.contains(pattern)
-    ).get_column("grp")
-    return (
-        grouped.filter(pl.col("grp").is_in(hits.implode()))
-        .group_by("grp", maintain_order=True)
-        .agg(pl.col("line_no").first(), pl.col("time").first(), pl.col("text").str.join("\n"))
-    )
-
-
-def _errors(lines: pl.DataFrame, failed: bool) -> tuple[ErrorLine, ...]:
-    """Unnumbered ``Error:`` lines; for a failed log without any, numbered ones that are not TRACE echoes."""
-    rows = _message_rows(lines, _ERROR)
-    found = [ErrorLine(int(n), t.strip()) for n, t in rows.select("line_no", "text").iter_rows()]
-    if found or not failed:
-        return tuple(found)
-    main = lines.filter(~pl.col("continuation")).with_columns(
-        prev=pl.col("text").shift(1), prev_no=pl.col("script_line").shift(1)
-    )
-    numbered = main.filter(
-        pl.col("script_line").is_not_null() & pl.col("text").str.contains(_ERROR)
-        & ~((pl.col("prev_no") == pl.col("script_line")) & pl.col("prev").str.contains(r"(?i)^\s*TRACE\b"))
-        .fill_null(False)
-    )
-    return tuple(ErrorLine(int(n), t.strip()) for n, t in numbered.select("line_no", "text").iter_rows())
-
-
-def _summarise(split: SplitLines, source_file: str) -> ScriptLogSummary:
-    """Everything the summary says, from the parsed lines and the file name."""
+def parse_script_logs(files: Sequence[tuple[bytes, str]], *, strict: bool = False) -> ScriptBatch:
+    """Parse several script logs (bytes and name of each) in one vectorised pass; see :func:`parse_script_log`."""
+    split = split_batch(files, strict=strict)
     lines = split.lines
-    app_id, name_time = app_id_and_name_time(source_file)
-    message = lines.filter(pl.col("script_line").is_null() & ~pl.col("continuation")).select(
-        "line_no", "time", text=pl.col("text").str.strip_chars().str.strip_chars_end(".").str.to_lowercase()
+    names = [name for _, name in files]
+    per_file = _per_file(lines)
+    headers = _headers(lines)
+    errors = _errors(lines, {i for i, row in per_file.items() if row["failed"]})
+    connects_by_file = connects(lines)
+    tables_by_file: dict[int, list[TableFetch]] = {}
+    for file, *fetch in tables_frame(lines).rows():
+        tables_by_file.setdefault(file, []).append(TableFetch(*fetch))
+    roots: dict[int, ErrorLine] = {}
+    for i, row in per_file.items():
+        found = errors.get(i, ())
+        if found and _outcome(row) is not Outcome.SUCCESS:
+            roots[i] = found[0]
+    statements = _running_statements(lines, roots)
+    bad_counts = dict(split.bad_lines.group_by("file").agg(pl.len()).iter_rows())
+    summaries = [
+        _summary(
+            names[i], per_file.get(i, _EMPTY_FILE), headers.get(i, []), errors.get(i, ()), roots.get(i),
+            statements.get(i, (None, None)), connects_by_file.get(i, []), tuple(tables_by_file.get(i, ())),
+            physical_lines=split.physical_lines[i], bad_line_count=bad_counts.get(i, 0),
+            utc_offset_minutes=split.utc_offset_minutes[i], invalid_utf8_lines=split.invalid_utf8_lines[i],
+            has_bom=split.has_bom[i],
+        )
+        for i in range(len(files))
+    ]
+    return ScriptBatch(
+        lines=lines.drop("file"),
+        bad_lines=split.bad_lines.drop("file"),
+        summaries=summaries,
+        line_counts=[per_file.get(i, _EMPTY_FILE)["n_lines"] for i in range(len(files))],
+        bad_counts=[bad_counts.get(i, 0) for i in range(len(files))],
+        first_times=[per_file.get(i, _EMPTY_FILE)["min_time"] for i in range(len(files))],
+        last_times=[per_file.get(i, _EMPTY_FILE)["max_time"] for i in range(len(files))],
     )
-    started = message.filter(pl.col("text") == "execution started").get_column("time")
-    finished = message.filter(pl.col("text") == "execution finished").get_column("time")
-    failed = message.filter(pl.col("text") == "execution failed").height > 0
-    times = lines.get_column("time")
-    start = started[0] if len(started) else (times[0] if len(times) else None)
-    end = finished[-1] if len(finished) else (times[-1] if len(times) else None)
-    outcome = Outcome.FAILED if failed else Outcome.SUCCESS if len(finished) else Outcome.INCOMPLETE
 
-    first_numbered = lines.filter(pl.col("script_line").is_not_null()).get_column("line_no")
-    head = lines.filter(~pl.col("continuation")).head(300)
-    if len(first_numbered):
-        head = head.filter(pl.col("line_no") < first_numbered[0])
-    header = parse_header(head.get_column("text").to_list())
+
+_EMPTY_FILE: dict[str, Any] = {
+    "first_time": None, "last_time": None, "started": None, "finished": None, "failed": False,
+    "continuation_lines": 0, "n_lines": 0, "min_time": None, "max_time": None,
+}
+
+
+def _per_file(lines: pl.DataFrame) -> dict[int, dict[str, Any]]:
+    """Per file: first/last line time, Execution started/finished times, whether it failed, line counts."""
+    message = pl.col("script_line").is_null() & ~pl.col("continuation")
+    said = pl.when(message).then(
+        pl.col("text").str.strip_chars().str.strip_chars_end(".").str.to_lowercase()
+    )
+    rows = lines.with_columns(said=said).group_by("file").agg(
+        first_time=pl.col("time").first(),
+        last_time=pl.col("time").last(),
+        started=pl.col("time").filter(pl.col("said") == "execution started").first(),
+        finished=pl.col("time").filter(pl.col("said") == "execution finished").last(),
+        failed=(pl.col("said") == "execution failed").any(),
+        continuation_lines=pl.col("continuation").sum().cast(pl.Int64),
+        n_lines=pl.len().cast(pl.Int64),
+        min_time=pl.col("time").min(),
+        max_time=pl.col("time").max(),
+    )
+    return {row["file"]: row for row in rows.iter_rows(named=True)}
+
+
+def _outcome(row: dict[str, Any]) -> Outcome:
+    """Failed if an Execution Failed line is there, else success if Execution finished. is, else incomplete."""
+    return Outcome.FAILED if row["failed"] else Outcome.SUCCESS if row["finished"] is not None else Outcome.INCOMPLETE
+
+
+def _headers(lines: pl.DataFrame) -> dict[int, list[str]]:
+    """Per file, the texts of the header block: unnumbered lines before the first numbered one (≤ 300)."""
+    first_numbered = pl.col("line_no").filter(pl.col("script_line").is_not_null()).min().over("file")
+    head = (
+        lines.with_columns(first_numbered=first_numbered)
+        .filter(~pl.col("continuation"))
+        .filter(pl.int_range(pl.len()).over("file") < 300)
+        .filter(pl.col("first_numbered").is_null() | (pl.col("line_no") < pl.col("first_numbered")))
+        .group_by("file").agg("text")
+    )
+    return dict(head.iter_rows())
+
+
+def _errors(lines: pl.DataFrame, failed: set[int]) -> dict[int, tuple[ErrorLine, ...]]:
+    """Per file, the unnumbered ``Error:`` messages (continuation lines joined); for a failed log without
+    any, numbered ``Error:`` lines that are not TRACE echoes."""
+    head = ~pl.col("continuation")
+    hit = head & pl.col("script_line").is_null() & pl.col("text").str.contains(_ERROR)
+    messages = (
+        lines.select("file", "line_no", "text", "continuation",
+                     grp=head.cast(pl.Int64).cum_sum(), hit=pl.when(head).then(hit).forward_fill())
+        .filter(pl.col("hit"))
+        .group_by("grp", maintain_order=True)
+        .agg(pl.col("file").first(), pl.col("line_no").first(), pl.col("text").str.join("\n"))
+    )
+    found: dict[int, list[ErrorLine]] = {}
+    for file, line_no, text in messages.select("file", "line_no", "text").iter_rows():
+        found.setdefault(file, []).append(ErrorLine(int(line_no), text.strip()))
+    silent = failed - found.keys()
+    if silent:
+        main = lines.filter(pl.col("file").is_in(sorted(silent)) & head).with_columns(
+            prev=pl.col("text").shift(1).over("file"), prev_no=pl.col("script_line").shift(1).over("file")
+        )
+        numbered = main.filter(
+            pl.col("script_line").is_not_null() & pl.col("text").str.contains(_ERROR)
+            & ~((pl.col("prev_no") == pl.col("script_line")) & pl.col("prev").str.contains(r"(?i)^\s*TRACE\b"))
+            .fill_null(False)
+        )
+        for file, line_no, text in numbered.select("file", "line_no", "text").iter_rows():
+            found.setdefault(file, []).append(ErrorLine(int(line_no), text.strip()))
+    return {file: tuple(rows) for file, rows in found.items()}
+
+
+def _running_statements(lines: pl.DataFrame, roots: dict[int, ErrorLine]) -> dict[int, tuple[int | None, str | None]]:
+    """Per file with a root cause, the script line and text of the statement running before it."""
+    if not roots:
+        return {}
+    parts = lines.filter(pl.col("file").is_in(sorted(roots))).partition_by("file", as_dict=True)
+    return {file: running_statement(parts[(file,)], root.line_no) for file, root in roots.items()}
+
+
+def _summary(
+    source_file: str, row: dict[str, Any], header_texts: list[str], errors: tuple[ErrorLine, ...],
+    root: ErrorLine | None, statement: tuple[int | None, str | None], all_connects: list[Connect],
+    tables: tuple[TableFetch, ...], **counts: Any,
+) -> ScriptLogSummary:
+    """One file's summary from what the batch found for it."""
+    app_id, name_time = app_id_and_name_time(source_file)
+    start = row["started"] if row["started"] is not None else row["first_time"]
+    end = row["finished"] if row["finished"] is not None else row["last_time"]
+    outcome = _outcome(row)
+    header = parse_header(header_texts)
     executed_by = header.get("Reload Executed By")
     directory, user = parse_executed_by(executed_by)
     version = header.get("Qlik Sense Server Version") or next(
         (v for k, v in header.items() if k.endswith("Version") and not k.startswith("MDAC")), None
     )
-
-    errors = _errors(lines, failed)
-    root = errors[0] if errors and outcome is not Outcome.SUCCESS else None
-    script_line, statement = running_statement(lines, root.line_no) if root else (None, None)
-    all_connects = connects(lines)
     in_effect = [c for c in all_connects if root is None or c.line_no < root.line_no]
     current = in_effect[-1] if in_effect else None
     connection = current.name if current else None
@@ -253,7 +364,7 @@ def _summarise(split: SplitLines, source_file: str) -> ScriptLogSummary:
     elif outcome is Outcome.FAILED:
         classified = classify_error("", connection)
         error_class, error_hint = classified.name, "The reload failed without an Error: line in its log."
-    tables = tuple(TableFetch(*row) for row in tables_frame(lines).rows())
+    script_line, running = statement
     return ScriptLogSummary(
         source_file=source_file,
         app_id=app_id,
@@ -261,7 +372,6 @@ def _summarise(split: SplitLines, source_file: str) -> ScriptLogSummary:
         start=start,
         end=end,
         duration_s=(end - start).total_seconds() if start is not None and end is not None else None,
-        utc_offset_minutes=split.utc_offset_minutes,
         server_version=version,
         executed_by=executed_by,
         user_directory=directory,
@@ -274,7 +384,7 @@ def _summarise(split: SplitLines, source_file: str) -> ScriptLogSummary:
         root_cause=root.text if root else None,
         root_cause_line_no=root.line_no if root else None,
         root_cause_script_line=script_line,
-        running_statement=statement,
+        running_statement=running,
         connection=connection,
         connection_masked=bool(current and current.masked),
         connections=tuple(dict.fromkeys(c.name for c in all_connects if c.name)),
@@ -282,9 +392,6 @@ def _summarise(split: SplitLines, source_file: str) -> ScriptLogSummary:
         rows_fetched_total=sum(t.lines_fetched or 0 for t in tables),
         error_class=error_class,
         error_hint=error_hint,
-        physical_lines=split.physical_lines,
-        bad_line_count=split.bad_lines.height,
-        continuation_lines=int(lines.get_column("continuation").sum()),
-        invalid_utf8_lines=split.invalid_utf8_lines,
-        has_bom=split.has_bom,
+        continuation_lines=row["continuation_lines"],
+        **counts,
     )

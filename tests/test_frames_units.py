@@ -1,0 +1,76 @@
+"""Units: small files read and parsed together (script logs in one vectorised batch) give exactly the
+frames of a file-by-file read, including collision copies, damaged files and bad lines."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from polars.testing import assert_frame_equal
+
+import qslogs.frames
+from qslogs.bundle import Member
+from qslogs.frames import Frames, load_frames, plan_units
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE = ROOT / "sample_data" / "bundle"
+
+
+def _member(size: int) -> Member:
+    return Member(name=f"f{size}", display=f"f{size}", size=size, _reader=lambda limit: b"")
+
+
+def test_plan_units_groups_runs_of_small_files_and_keeps_large_ones_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(qslogs.frames, "UNIT_MAX_FILES", 3)
+    sizes = [10, 10, 10, 10, 2 * 1024**2, 10, 10]
+    assert plan_units([_member(s) for s in sizes]) == [[0, 1, 2], [3], [4], [5, 6]]
+    assert plan_units([_member(s) for s in sizes], single=True) == [[i] for i in range(len(sizes))]
+    monkeypatch.setattr(qslogs.frames, "UNIT_MAX_BYTES", 100)
+    assert plan_units([_member(30), _member(60), _member(61)]) == [[0, 1], [2]]
+
+
+def _assert_same(got: Frames, want: Frames) -> None:
+    assert sorted(got.frames) == sorted(want.frames)
+    for kind, frame in want.frames.items():
+        assert_frame_equal(got.frames[kind], frame)
+    for name in ("files", "offsets"):
+        assert_frame_equal(getattr(got, name), getattr(want, name))
+    assert_frame_equal(got.bad_lines.sort("source_file", "line_no"), want.bad_lines.sort("source_file", "line_no"))
+    assert got.file_issues == want.file_issues
+
+
+def test_units_equal_a_file_by_file_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    bundle = tmp_path / "bundle"
+    shutil.copytree(SAMPLE, bundle)
+    scripts = sorted((bundle / "Log" / "Script").iterdir())
+    shutil.copy(scripts[3], scripts[3].with_name("copy (2) of " + scripts[3].name))  # a collision copy
+    scripts[5].write_bytes(scripts[5].read_bytes()[:700] + b"\n\x00\x01 garbage\nno prefix\n")
+    scripts[6].write_bytes(b"")
+    monkeypatch.setenv("QSLOGS_WORKERS", "1")
+    batched = load_frames([bundle])
+    assert max(len(u) for u in plan_units(sorted_members(bundle))) > 50  # the script logs did share units
+    monkeypatch.setattr(qslogs.frames, "SMALL_FILE_BYTES", -1)
+    alone = load_frames([bundle])
+    _assert_same(batched, alone)
+    files = alone.files
+    assert files.filter(files["path"].str.contains("copy \\(2\\) of"))["status"].to_list() == ["duplicate"]
+    assert batched.frames["Script/Summary"].height == files.filter(
+        (files["kind"] == "Script") & (files["status"] == "parsed")).height
+    assert batched.bad_lines.filter(batched.bad_lines["source_file"].str.ends_with(scripts[5].name)).height == 2
+
+
+def sorted_members(bundle: Path) -> list[Member]:
+    from qslogs.bundle import Limits, open_bundle
+
+    with open_bundle([bundle], Limits()) as opened:
+        return list(opened.members)
+
+
+def test_units_in_worker_processes_equal_a_serial_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("QSLOGS_WORKERS", "1")
+    monkeypatch.setattr(qslogs.frames, "SMALL_FILE_BYTES", -1)
+    alone = load_frames([SAMPLE])
+    monkeypatch.undo()
+    monkeypatch.setenv("QSLOGS_WORKERS", "2")
+    _assert_same(load_frames([SAMPLE]), alone)
