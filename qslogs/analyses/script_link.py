@@ -13,6 +13,8 @@ and the script logs that no run claims and that a user executed; both are merged
 
 from __future__ import annotations
 
+import math
+
 import polars as pl
 
 from qslogs.analyses.task_runs import kind_lazy
@@ -26,6 +28,8 @@ from qslogs.parsers.script_logs import SUMMARY_SCHEMA
 LINK_TOLERANCE_S = 120
 #: The DST fallback pass shifts a log's time by this much either way.
 DST_SHIFT_S = 3600
+#: The largest distance between a naive local time and UTC (UTC+14, Line Islands).
+MAX_UTC_OFFSET_S = 14 * 3600
 
 #: Columns of the script-log table this analysis uses (a subset of the parser's summary).
 SCRIPT_COLUMNS = (
@@ -163,8 +167,24 @@ def link_runs(
     """
     if runs.height == 0 or logs.height == 0:
         return pl.DataFrame(schema=_EMPTY_LINKS)
-    pairs = runs.select("run_key", "app_id", "start", "stop", "node").join(
-        logs.select("source_file", "app_id", pl.col("start").alias("log_start")), on="app_id"
+    # Candidate pairs share the app and a day: a log's local day, within a margin of the run's UTC days
+    # wide enough for any UTC offset, the DST pass and the tolerance. Joining on the app alone pairs every
+    # run with every log of its app (millions of rows for a daily task over a year).
+    margin = math.ceil((MAX_UTC_OFFSET_S + DST_SHIFT_S + tolerance_s) / 86_400)
+    day_ms = 86_400_000
+    run_days = pl.int_ranges(
+        pl.col("start").dt.timestamp("ms") // day_ms - margin,
+        pl.coalesce("stop", "start").dt.timestamp("ms") // day_ms + margin + 1,
+    )
+    pairs = (
+        runs.select("run_key", "app_id", "start", "stop", "node", __day=run_days)
+        .explode("__day")
+        .join(
+            logs.select("source_file", "app_id", pl.col("start").alias("log_start"),
+                        __day=pl.col("start").dt.timestamp("ms") // day_ms),
+            on=["app_id", "__day"],
+        )
+        .drop("__day")
     )
     pairs = local_to_utc(pairs, "log_start", "node", offsets, "log_utc")
     tol = pl.duration(milliseconds=int(tolerance_s * 1000))
