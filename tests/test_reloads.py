@@ -247,6 +247,20 @@ def test_script_log_joins_its_run_within_the_window(tmp_path: Path, delay_s: flo
         assert run["script_log"] is None and run["failure_kind"] == "initiation"
 
 
+@pytest.mark.parametrize("offset_minutes", [14 * 60, -12 * 60, 0])
+@pytest.mark.parametrize("utc_clock", [(23, 59, 50), (0, 0, 10)])
+def test_links_across_midnight_on_any_offset(tmp_path: Path, offset_minutes: int,
+                                              utc_clock: tuple[int, int, int]) -> None:
+    """The log's local day is not the run's UTC day (UTC+14, UTC−12, a run at midnight): still linked."""
+    logs = LogFolder(Node(offset=lambda _t: offset_minutes))
+    hour, minute, second = utc_clock
+    start = T0.replace(hour=hour, minute=minute, second=second)
+    ex = logs.run(LICENSE_MONITOR, start, seconds=30, outcome="script", script=license_monitor_401,
+                  script_delay_s=25)
+    run = run_of(diagnose(logs.write(tmp_path)), ex)
+    assert run["link"] == "window" and run["error_class"] == "auth" and abs(run["link_delta_s"] - 25) < 1
+
+
 def test_closest_log_wins_and_each_log_serves_one_run(tmp_path: Path) -> None:
     """A run and its retry 90 s later: both logs fall in both windows; each run gets its own."""
     logs = LogFolder()
