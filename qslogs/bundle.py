@@ -23,6 +23,7 @@ from typing import IO
 from qslogs.errors import BundleError
 from qslogs.findings import FileIssue
 from qslogs.parsers.text import CappedRead, cap_lines
+from qslogs.store import SPILL_BYTES
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,9 @@ class Limits:
     """Largest zip inside a zip that is opened (it is held in memory)."""
     max_line_chars: int = 1_000_000
     """Longest line kept whole; longer lines are cut while reading (so a 100 MB line costs a few MB)."""
+    spill_bytes: int = SPILL_BYTES
+    """Parsed records held in memory; beyond this they go to temporary Arrow files (``TMPDIR``) and are
+    read back column by column, so a large bundle fits in a laptop's memory."""
 
     @property
     def max_line_bytes(self) -> int:

@@ -279,7 +279,7 @@ def parse(paths: tuple[Path, ...], out_dir: Path, strict: bool, quiet: bool) -> 
     """
     frames = load(paths, strict, quiet)
     written = write_parquet(frames, out_dir)
-    records = sum(f.height for f in frames.frames.values())
+    records = sum(frames.height(kind) for kind in frames.frames)
     click.echo(f"{records:,} records in {len(frames.frames)} kinds, {frames.bad_lines.height} bad lines → "
                f"{out_dir} ({len(written)} datasets and files)")
 

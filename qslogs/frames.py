@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
-from collections.abc import Callable, Container
+from collections.abc import Callable, Container, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
@@ -26,6 +26,7 @@ from qslogs.findings import FileIssue
 from qslogs.inventory import HEAD_BYTES, SCRIPT, FileEntry, classify
 from qslogs.parsers.service_logs import ParsedFile, parse_tabular
 from qslogs.schemas import BAD_LINE_SCHEMA, Family
+from qslogs.store import KindStore
 from qslogs.timeutil import UTC_DATETIME
 
 #: Progress callback: (files done, files total, file being read).
@@ -59,8 +60,10 @@ OFFSETS_SCHEMA: dict[str, pl.DataType] = {"host": pl.String(), "time": UTC_DATET
 class Frames:
     """Everything parsed from a bundle, ready for analyses."""
 
-    frames: dict[str, pl.DataFrame]
-    """Records per kind (``Scheduler/TaskExecution``, ``Script``, ``Script/Summary``, …)."""
+    frames: Mapping[str, pl.DataFrame]
+    """Records per kind (``Scheduler/TaskExecution``, ``Script``, ``Script/Summary``, …): a
+    :class:`~qslogs.store.KindStore` when parsed from a bundle. ``frames[kind]`` reads a whole kind;
+    analyses use :meth:`lazy` and select the columns they need."""
     files: pl.DataFrame
     """Per-file inventory with counts (schema :data:`FILE_STATS_SCHEMA`)."""
     bad_lines: pl.DataFrame
@@ -75,11 +78,28 @@ class Frames:
 
     def lazy(self, kind: str) -> pl.LazyFrame:
         """A kind's records as a LazyFrame (empty, with no columns, when the bundle has none)."""
-        frame = self.frames.get(kind)
-        return frame.lazy() if frame is not None else pl.LazyFrame()
+        if kind not in self.frames:
+            return pl.LazyFrame()
+        if isinstance(self.frames, KindStore):
+            return self.frames.lazy(kind)
+        return self.frames[kind].lazy()
+
+    def columns(self, kind: str) -> list[str]:
+        """A kind's column names ([] when the bundle has none), without reading its records."""
+        if kind not in self.frames:
+            return []
+        if isinstance(self.frames, KindStore):
+            return self.frames.columns(kind)
+        return self.frames[kind].columns
+
+    def height(self, kind: str) -> int:
+        """A kind's number of records (0 when the bundle has none)."""
+        if isinstance(self.frames, KindStore):
+            return self.frames.height(kind)
+        return self.frames[kind].height if kind in self.frames else 0
 
     def has(self, kind: str) -> bool:
-        return kind in self.frames and self.frames[kind].height > 0
+        return self.height(kind) > 0
 
     @property
     def time_span(self) -> tuple[datetime | None, datetime | None]:
@@ -113,7 +133,7 @@ def parse_bundle(
     the same as a serial run's.
     """
     limits = limits or Limits()
-    acc = _Accumulator(issues=list(bundle.issues))
+    acc = _Accumulator(issues=list(bundle.issues), store=KindStore(limits.spill_bytes))
     dumps = {m.display for _, m in iter_json_dumps(bundle)}
     members = [m for m in bundle.members if m.display not in dumps]
     units = plan_units(members, single=strict)
@@ -131,6 +151,7 @@ def parse_bundle(
             for member, result in zip(unit_members, unit_results, strict=True):
                 assert result is not None
                 acc.take(result, member)
+            acc.end_unit()
     else:
         done = len(dumps)
         for unit in units:
@@ -140,6 +161,7 @@ def parse_bundle(
             for member, result in zip(unit_members, read_unit(unit_members, strict=strict, limits=limits,
                                                               skip=acc.seen), strict=True):
                 acc.take(result, member)
+            acc.end_unit()
             done += len(unit)
     if progress:
         progress(total, total, "")
@@ -287,9 +309,11 @@ def _polars_error(exc: Exception) -> str:
 @dataclass
 class _Accumulator:
     issues: list[FileIssue]
-    parts: dict[str, list[pl.DataFrame]] = field(default_factory=dict)
+    store: KindStore
     scripts: dict[int, tuple[Any, list[tuple[int, str | None]]]] = field(default_factory=dict)
-    """Script batches by identity, with the (index, node) of each of their files taken."""
+    """Script batches of the current unit by identity, with the (index, node) of each of their files taken."""
+    summaries: list[Any] = field(default_factory=list)
+    summary_hosts: list[str | None] = field(default_factory=list)
     bad: list[pl.DataFrame] = field(default_factory=list)
     stats: list[dict[str, Any]] = field(default_factory=list)
     offsets: list[pl.DataFrame] = field(default_factory=list)
@@ -321,7 +345,7 @@ class _Accumulator:
             self._add_script(entry, result.parsed)
 
     def _add_tabular(self, entry: FileEntry, parsed: ParsedFile) -> None:
-        self.parts.setdefault(entry.kind, []).append(parsed.frame)
+        self.store.append(entry.kind, parsed.frame)
         if parsed.bad_lines.height:
             self.bad.append(parsed.bad_lines)
         if parsed.offsets.height and entry.host:
@@ -346,37 +370,28 @@ class _Accumulator:
         self._stat(entry, "parsed", records=records, bad=bad, lines=records + bad,
                    first_local=batch.first_times[i], last_local=batch.last_times[i])
 
-    def _script_frames(self, default_host: str | None) -> tuple[list[pl.DataFrame], list[pl.DataFrame], pl.DataFrame]:
-        """Lines, bad lines and summaries of the script logs taken, each batch cut down to its files taken.
+    def end_unit(self) -> None:
+        """Store the script logs taken from the unit's batches, each batch cut down to its files taken.
 
-        Each log keeps its own node (rim-node script folders are archived under the node's name); logs
-        of the active Log/Script folder belong to the collector's node.
+        Each log keeps its own node (rim-node script folders are archived under the node's name); the
+        logs of the active Log/Script folder get the collector's node when the bundle is sealed.
         """
-        from qslogs.parsers.script_logs import summaries_frame
-
-        lines: list[pl.DataFrame] = []
-        bad: list[pl.DataFrame] = []
-        summaries: list[Any] = []
-        hosts: list[str | None] = []
         for batch, taken in self.scripts.values():
             count = len(batch.line_counts)
             host_of: list[str | None] = [None] * count
             keep = np.zeros(count, dtype=bool)
             for i, host in taken:
-                host_of[i], keep[i] = host or default_host, True
-                summaries.append(batch.summaries[i])
-                hosts.append(host_of[i])
+                host_of[i], keep[i] = host, True
+                self.summaries.append(batch.summaries[i])
+                self.summary_hosts.append(host)
             rows = np.repeat(np.arange(count), batch.line_counts)
-            frame = batch.lines.with_columns(pl.Series("host", host_of, dtype=pl.String).gather(rows))
-            if not keep.all():
-                frame = frame.filter(pl.Series(keep).gather(rows))
-            lines.append(frame)
+            lines = batch.lines.with_columns(pl.Series("host", host_of, dtype=pl.String).gather(rows))
+            self.store.append(SCRIPT, lines if keep.all() else lines.filter(pl.Series(keep).gather(rows)))
             if batch.bad_lines.height:
                 bad_rows = np.repeat(np.arange(count), batch.bad_counts)
-                bad.append(batch.bad_lines.filter(pl.Series(keep).gather(bad_rows)).with_columns(
+                self.bad.append(batch.bad_lines.filter(pl.Series(keep).gather(bad_rows)).with_columns(
                     pl.lit(SCRIPT).alias("kind")).select(list(BAD_LINE_SCHEMA)))
-        summary = summaries_frame(summaries).with_columns(pl.Series("host", hosts, dtype=pl.String))
-        return lines, bad, summary
+        self.scripts.clear()
 
     def _stat(self, entry: FileEntry, status: str, *, records: int = 0, bad: int = 0, lines: int = 0,
               first: datetime | None = None, last: datetime | None = None, encoding: str | None = None,
@@ -389,23 +404,23 @@ class _Accumulator:
         ))
 
     def finish(self, meta: dict[str, Any], sources: list[str]) -> Frames:
+        self.end_unit()
         offsets = (pl.concat(self.offsets) if self.offsets else pl.DataFrame(schema=OFFSETS_SCHEMA)).sort(
             "host", "time")
         files = _files_frame(self.stats, offsets)
-        frames = {kind: pl.concat(parts, how="diagonal_relaxed") for kind, parts in self.parts.items()}
         default_host = _default_host(files)
         if default_host:
-            frames = {k: f.with_columns(pl.col("host").fill_null(default_host)) if "host" in f.columns else f
-                      for k, f in frames.items()}
             files = files.with_columns(
                 pl.when(pl.col("status") == "parsed").then(pl.col("host").fill_null(default_host))
                 .otherwise(pl.col("host")).alias("host"))
-        if self.scripts:
-            script_lines, script_bad, frames[SCRIPT_SUMMARY] = self._script_frames(default_host)
-            frames[SCRIPT] = pl.concat(script_lines, how="diagonal_relaxed")
-            self.bad.extend(script_bad)
+        if self.summaries:
+            from qslogs.parsers.script_logs import summaries_frame
+
+            self.store.append(SCRIPT_SUMMARY, summaries_frame(self.summaries).with_columns(
+                pl.Series("host", self.summary_hosts, dtype=pl.String)))
+        self.store.seal(default_host)
         bad = pl.concat(self.bad) if self.bad else pl.DataFrame(schema=BAD_LINE_SCHEMA)
-        return Frames(frames=frames, files=files, bad_lines=bad, file_issues=self.issues, offsets=offsets,
+        return Frames(frames=self.store, files=files, bad_lines=bad, file_issues=self.issues, offsets=offsets,
                       meta=meta, sources=sources)
 
 

@@ -74,3 +74,24 @@ def test_units_in_worker_processes_equal_a_serial_read(monkeypatch: pytest.Monke
     monkeypatch.undo()
     monkeypatch.setenv("QSLOGS_WORKERS", "2")
     _assert_same(load_frames([SAMPLE]), alone)
+
+
+def test_spilled_records_read_back_as_in_memory_ones() -> None:
+    """With ``spill_bytes=0`` every part goes to temporary Arrow files; kinds, columns, heights, records
+    and every analysis result are those of the in-memory read."""
+    from qslogs.analyses import run_analyses
+    from qslogs.bundle import Limits
+    from qslogs.store import KindStore
+
+    memory = load_frames([SAMPLE])
+    spilled = load_frames([SAMPLE], limits=Limits(spill_bytes=0))
+    assert isinstance(spilled.frames, KindStore) and spilled.frames.spilled
+    assert isinstance(memory.frames, KindStore) and not memory.frames.spilled
+    assert sorted(spilled.frames) == sorted(memory.frames)
+    for kind in memory.frames:
+        assert spilled.columns(kind) == memory.columns(kind) and spilled.height(kind) == memory.height(kind)
+        assert_frame_equal(spilled.frames[kind], memory.frames[kind])
+    assert spilled.frames["Script"]["host"].null_count() == 0
+    got, want = run_analyses(spilled), run_analyses(memory)
+    assert {k: r.tables for k, r in got.items()} == {k: r.tables for k, r in want.items()}
+    assert {k: r.findings for k, r in got.items()} == {k: r.findings for k, r in want.items()}

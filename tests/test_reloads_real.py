@@ -58,7 +58,7 @@ def test_real_bundle_twenty_successful_runs_and_no_failure_findings(real_log_fol
 def test_real_runs_rebuilt_from_scheduler_logs_match_task_execution(real_log_folder: Path) -> None:
     frames = load_frames([real_log_folder])
     full = reloads_json(reload_diagnosis(frames))["runs"]
-    del frames.frames["Scheduler/TaskExecution"]
+    frames.frames = {k: frames.frames[k] for k in frames.frames if k != "Scheduler/TaskExecution"}
     rebuilt = reloads_json(reload_diagnosis(frames))["runs"]
     assert len(rebuilt) == 20 and {r["source"] for r in rebuilt} == {"AuditActivity+System"}
     by_id = {r["execution_id"]: r for r in full}

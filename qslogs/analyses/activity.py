@@ -77,13 +77,8 @@ def _level_kinds(frames: Frames) -> dict[str, Family]:
     out: dict[str, Family] = {}
     for kind, family in known.iter_rows():
         fam = Family(family)
-        frame = frames.frames.get(kind)
-        if (
-            fam in LEVEL_COLUMN
-            and frame is not None
-            and LEVEL_COLUMN[fam] in frame.columns
-            and TIME_COLUMN[fam] in frame.columns
-        ):
+        columns = frames.columns(kind)
+        if fam in LEVEL_COLUMN and LEVEL_COLUMN[fam] in columns and TIME_COLUMN[fam] in columns:
             out[kind] = fam
     return out
 
@@ -115,12 +110,12 @@ def queries(frames: Frames, options: AnalysisOptions) -> dict[str, pl.LazyFrame]
             pl.col("host").cast(pl.String),
             pl.col(time_col).alias("time"),
             _level_expr(level_col),
-            *([pl.col("Message")] if "Message" in frames.frames[kind].columns else []),
+            *([pl.col("Message")] if "Message" in frames.columns(kind) else []),
         )
         levels.append(
             base.select("kind", "service", "host", pl.col("time").dt.truncate("1h").alias("hour"), "level")
         )
-        if "Message" in frames.frames[kind].columns:
+        if "Message" in frames.columns(kind):
             messages.append(
                 base.filter(
                     pl.col("level").is_in([*ERROR_LEVELS, *WARN_LEVELS]) & pl.col("Message").is_not_null()
@@ -166,12 +161,12 @@ def _session_queries(frames: Frames, options: AnalysisOptions) -> list[pl.LazyFr
         ("engine", "Engine/Session", "ActiveUserDirectory", "ActiveUserId"),
     )
     for source, kind, dir_col, user_col in sources:
-        frame = frames.frames.get(kind)
-        if frame is None or not {dir_col, user_col, "Timestamp"} <= set(frame.columns):
+        columns = set(frames.columns(kind))
+        if not {dir_col, user_col, "Timestamp"} <= columns:
             continue
         lazy = time_filter(frames.lazy(kind), "Timestamp", options).filter(pl.col("Timestamp").is_not_null())
         if source == "proxy":
-            if "Command" not in frame.columns:
+            if "Command" not in columns:
                 continue
             lazy = lazy.filter(pl.col("Command").str.to_lowercase().str.starts_with("start session"))
         internal = pl.col(dir_col).str.to_lowercase().str.strip_chars() == INTERNAL_DIRECTORY

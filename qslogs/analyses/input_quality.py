@@ -50,9 +50,9 @@ def queries(frames: Frames, options: AnalysisOptions) -> dict[str, pl.LazyFrame]
     out: dict[str, pl.LazyFrame] = {}
     parts = []
     for kind in sorted(frames.frames):
-        frame = frames.frames[kind]
-        column = next((c for c in VERSION_COLUMNS if c in frame.columns), None)
-        if column is None or "Timestamp" not in frame.columns:
+        columns = frames.columns(kind)
+        column = next((c for c in VERSION_COLUMNS if c in columns), None)
+        if column is None or "Timestamp" not in columns:
             continue
         parts.append(
             frames.lazy(kind)

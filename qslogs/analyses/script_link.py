@@ -64,20 +64,12 @@ _EMPTY_LINKS = {
 
 def script_summaries(frames: Frames) -> pl.LazyFrame:
     """One row per script log (the parser's summary) with the node it came from."""
-    summary = frames.frames.get("Script/Summary")
-    lazy = (
-        summary.lazy()
-        if summary is not None
-        else pl.LazyFrame(schema={**SUMMARY_SCHEMA, "host": pl.String()})
-    )
-    if summary is not None and "host" not in summary.columns:
+    if "Script/Summary" not in frames.frames:
+        return pl.LazyFrame(schema={**SUMMARY_SCHEMA, "host": pl.String()}).select(*SCRIPT_COLUMNS, "host")
+    lazy = frames.lazy("Script/Summary")
+    if "host" not in frames.columns("Script/Summary"):
         lazy = lazy.with_columns(pl.lit(None, pl.String).alias("host"))
-    hosts = script_lines(frames).group_by("source_file").agg(pl.col("host").drop_nulls().first().alias("__h"))
-    return (
-        lazy.join(hosts, on="source_file", how="left")
-        .with_columns(pl.coalesce("__h", "host").alias("host"))
-        .select(*SCRIPT_COLUMNS, "host")
-    )
+    return lazy.select(*SCRIPT_COLUMNS, "host")
 
 
 def script_lines(frames: Frames) -> pl.LazyFrame:

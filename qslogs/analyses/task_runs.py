@@ -85,11 +85,11 @@ _NAME_BY_LOWER = {name.lower(): name for name in QRS_STATUS.values()}
 
 def kind_lazy(frames: Frames, kind: str) -> pl.LazyFrame:
     """A kind's records, or an empty frame with the kind's full schema when the bundle has none."""
-    frame = frames.frames.get(kind)
-    if frame is None:
+    if kind not in frames.frames:
         return pl.LazyFrame(schema=kind_schema(kind))
-    missing = {c: t for c, t in kind_schema(kind).items() if c not in frame.columns}
-    lazy = frame.lazy()
+    columns = set(frames.columns(kind))
+    missing = {c: t for c, t in kind_schema(kind).items() if c not in columns}
+    lazy = frames.lazy(kind)
     return lazy.with_columns(pl.lit(None, t).alias(c) for c, t in missing.items()) if missing else lazy
 
 
