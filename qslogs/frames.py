@@ -26,7 +26,7 @@ from qslogs.findings import FileIssue
 from qslogs.inventory import HEAD_BYTES, SCRIPT, FileEntry, classify
 from qslogs.parsers.service_logs import ParsedFile, parse_tabular
 from qslogs.schemas import BAD_LINE_SCHEMA, Family
-from qslogs.store import KindStore
+from qslogs.store import FileRange, KindStore
 from qslogs.timeutil import UTC_DATETIME
 
 #: Progress callback: (files done, files total, file being read).
@@ -142,14 +142,12 @@ def parse_bundle(
 
     workers = 0 if strict else worker_count(members)
     if workers > 1:
-        results = parallel_results(bundle.sources, members, units, limits, workers, progress)
-        for unit in units:  # None: its worker died, parse the unit here
+        answers = parallel_results(bundle.sources, members, units, limits, workers, acc.store.directory(), progress)
+        for unit, answer in zip(units, answers, strict=True):  # None: its worker died, parse the unit here
             unit_members = [members[i] for i in unit]
-            unit_results = results[unit[0]:unit[-1] + 1]
-            if any(r is None for r in unit_results):
-                unit_results = list(read_unit(unit_members, strict=False, limits=limits, skip=acc.seen))
-            for member, result in zip(unit_members, unit_results, strict=True):
-                assert result is not None
+            if answer is None:
+                answer = read_unit(unit_members, strict=False, limits=limits, skip=acc.seen)
+            for member, result in zip(unit_members, answer, strict=True):
                 acc.take(result, member)
             acc.end_unit()
     else:
@@ -224,6 +222,8 @@ class FileResult:
     parsed: ParsedFile | BatchedLog | None = None
     """A :class:`ParsedFile`, a :class:`BatchedLog`, or None (not a log, a duplicate, or not parsed)."""
     parse_error: str | None = None
+    part: FileRange | None = None
+    """Where a worker process wrote the records of ``parsed`` (then ``parsed.frame`` keeps one row)."""
 
 
 def read_member(member: Member, *, strict: bool, limits: Limits, skip: Container[bytes] = ()) -> FileResult:
@@ -340,12 +340,16 @@ class _Accumulator:
             self.issues.append(FileIssue(entry.path, result.parse_error))
             self._stat(entry, "error", note=result.parse_error)
         elif isinstance(result.parsed, ParsedFile):
-            self._add_tabular(entry, result.parsed)
+            self._add_tabular(entry, result.parsed, result.part)
         elif isinstance(result.parsed, BatchedLog):
             self._add_script(entry, result.parsed)
 
-    def _add_tabular(self, entry: FileEntry, parsed: ParsedFile) -> None:
-        self.store.append(entry.kind, parsed.frame)
+    def _add_tabular(self, entry: FileEntry, parsed: ParsedFile, part: FileRange | None) -> None:
+        if part is not None:
+            self.store.append_range(entry.kind, part)
+        else:
+            self.store.append(entry.kind, parsed.frame)
+        records = part.height if part is not None else parsed.frame.height
         if parsed.bad_lines.height:
             self.bad.append(parsed.bad_lines)
         if parsed.offsets.height and entry.host:
@@ -360,7 +364,7 @@ class _Accumulator:
         host = entry.host
         if host is None and parsed.frame.height:
             host = parsed.frame["host"][0]
-        self._stat(entry, "parsed", records=parsed.frame.height, bad=parsed.bad_lines.height, lines=parsed.lines,
+        self._stat(entry, "parsed", records=records, bad=parsed.bad_lines.height, lines=parsed.lines,
                    first=parsed.first, last=parsed.last, encoding=parsed.encoding, note="; ".join(note), host=host)
 
     def _add_script(self, entry: FileEntry, parsed: BatchedLog) -> None:

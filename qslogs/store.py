@@ -1,13 +1,13 @@
-"""Records per log kind, held in memory for a small bundle and spilled to disk for a large one.
+"""Records per log kind, held in memory for a small bundle and on disk for a large one.
 
 A gigabyte of logs is more than a gigabyte of typed frames, and an analysis reads a few columns of a
-few kinds. So parsed parts are buffered, and once the buffer passes ``spill_bytes`` every buffered part
-is written to temporary Arrow IPC files (one segment per kind per flush) and dropped from memory. Reading
-a spilled kind is a lazy scan of its segments: a query that selects three columns reads three columns.
-Below the threshold nothing touches the disk and each kind is one in-memory frame, as before.
+few kinds. So a kind is an ordered list of parts: frames in memory, or row ranges of Arrow IPC files in
+a temporary folder (written by worker processes, or by the store itself once the frames it buffers pass
+``spill_bytes``). Reading a kind on disk is a lazy scan: a query that selects three columns reads three
+columns. A small bundle parsed in one process never touches the disk and each kind is one frame.
 
-The temporary folder lives as long as the store (it is removed when the store is garbage collected,
-or at exit); ``TMPDIR`` chooses where it goes.
+The temporary folder lives as long as the store (removed when the store is garbage collected, or at
+exit); ``TMPDIR`` chooses where it goes.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import shutil
 import tempfile
 import weakref
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
@@ -24,74 +25,110 @@ import polars as pl
 SPILL_BYTES = 256 * 1024**2
 
 
+@dataclass(frozen=True)
+class FileRange:
+    """Rows ``[offset, offset + height)`` of an Arrow IPC file that holds ``file_rows`` rows."""
+
+    path: str
+    offset: int
+    height: int
+    file_rows: int
+
+
+def write_parts(frames: list[pl.DataFrame], path: Path) -> list[FileRange]:
+    """Write frames of one kind into one IPC file; the row range of each, in order."""
+    whole = pl.concat(frames, how="diagonal_relaxed") if len(frames) > 1 else frames[0]
+    whole.write_ipc(path)
+    ranges, offset = [], 0
+    for frame in frames:
+        ranges.append(FileRange(str(path), offset, frame.height, whole.height))
+        offset += frame.height
+    return ranges
+
+
 class KindStore(Mapping[str, pl.DataFrame]):
     """Kind → records. ``store[kind]`` materialises a kind; prefer :meth:`lazy` and select columns."""
 
     def __init__(self, spill_bytes: int = SPILL_BYTES) -> None:
         self._spill_bytes = spill_bytes
-        self._buffers: dict[str, list[pl.DataFrame]] = {}
+        self._parts: dict[str, list[pl.DataFrame | FileRange]] = {}
         self._buffered = 0
-        self._segments: dict[str, list[Path]] = {}
         self._frames: dict[str, pl.DataFrame] = {}
         self._heights: dict[str, int] = {}
         self._fill_host: str | None = None
         self._dir: Path | None = None
         self._files = 0
-        self._sealed = False
+        self._on_disk = False
 
     # -- building -----------------------------------------------------------------------------------
 
+    def directory(self) -> Path:
+        """The temporary folder for parts on disk (created on first use, removed with the store)."""
+        if self._dir is None:
+            self._dir = Path(tempfile.mkdtemp(prefix="qslogs-"))
+            weakref.finalize(self, shutil.rmtree, self._dir, ignore_errors=True)
+        return self._dir
+
     def append(self, kind: str, frame: pl.DataFrame) -> None:
-        """Add one part of ``kind`` (parts keep the order they are added in)."""
-        if self._sealed:
-            raise RuntimeError("the store is sealed")
-        self._buffers.setdefault(kind, []).append(frame)
+        """Add one in-memory part of ``kind`` (parts keep the order they are added in)."""
+        self._parts.setdefault(kind, []).append(frame)
         self._heights[kind] = self._heights.get(kind, 0) + frame.height
         self._buffered += int(frame.estimated_size())
         if self._buffered >= self._spill_bytes:
             self._flush()
 
+    def append_range(self, kind: str, part: FileRange) -> None:
+        """Add one part of ``kind`` already on disk (written with :func:`write_parts`)."""
+        self._parts.setdefault(kind, []).append(part)
+        self._heights[kind] = self._heights.get(kind, 0) + part.height
+        self._on_disk = True
+
     def seal(self, fill_host: str | None = None) -> None:
         """No more parts; ``fill_host`` is the node of records whose ``host`` is null."""
         self._fill_host = fill_host
-        if self._dir is not None:
+        if self._on_disk:
             self._flush()
-        else:
-            for kind, parts in self._buffers.items():
-                self._frames[kind] = self._fill(pl.concat(parts, how="diagonal_relaxed"))
-            self._buffers.clear()
-        self._sealed = True
+            return
+        for kind, parts in self._parts.items():
+            frames = [p for p in parts if isinstance(p, pl.DataFrame)]
+            frame = pl.concat(frames, how="diagonal_relaxed")
+            if fill_host is not None and "host" in frame.columns:
+                frame = frame.with_columns(pl.col("host").fill_null(fill_host))
+            self._frames[kind] = frame
+        self._parts.clear()
 
     def _flush(self) -> None:
-        if self._dir is None:
-            self._dir = Path(tempfile.mkdtemp(prefix="qslogs-"))
-            weakref.finalize(self, shutil.rmtree, self._dir, ignore_errors=True)
-        for kind, parts in self._buffers.items():
-            self._files += 1
-            path = self._dir / f"{self._files}.arrow"
-            pl.concat(parts, how="diagonal_relaxed").write_ipc(path)
-            self._segments.setdefault(kind, []).append(path)
-        self._buffers.clear()
+        """Write every run of in-memory parts to a file, in place, so the order of parts is kept."""
+        for parts in self._parts.values():
+            kept: list[pl.DataFrame | FileRange] = []
+            run: list[pl.DataFrame] = []
+            for part in [*parts, None]:
+                if isinstance(part, pl.DataFrame):
+                    run.append(part)
+                    continue
+                if run:
+                    self._files += 1
+                    kept += write_parts(run, self.directory() / f"s{self._files}.arrow")
+                    run = []
+                if part is not None:
+                    kept.append(part)
+            parts[:] = kept
         self._buffered = 0
-
-    def _fill(self, frame: pl.DataFrame) -> pl.DataFrame:
-        if self._fill_host is None or "host" not in frame.columns:
-            return frame
-        return frame.with_columns(pl.col("host").fill_null(self._fill_host))
+        self._on_disk = True
 
     # -- reading ------------------------------------------------------------------------------------
 
     @property
     def spilled(self) -> bool:
-        """Whether the records are on disk (the bundle was larger than ``spill_bytes``)."""
-        return self._dir is not None
+        """Whether the records are on disk (a large bundle, or parsed by worker processes)."""
+        return self._on_disk
 
     def lazy(self, kind: str) -> pl.LazyFrame:
         """A kind's records as a lazy query (KeyError for a kind the bundle does not have)."""
         if kind in self._frames:
             return self._frames[kind].lazy()
-        segments = self._segments[kind]
-        lazy = pl.concat([pl.scan_ipc(path) for path in segments], how="diagonal_relaxed")
+        scans = [_scan(path, ranges) for path, ranges in _by_file(self._parts[kind])]
+        lazy = scans[0] if len(scans) == 1 else pl.concat(scans, how="diagonal_relaxed")
         if self._fill_host is not None and "host" in lazy.collect_schema():
             lazy = lazy.with_columns(pl.col("host").fill_null(self._fill_host))
         return lazy
@@ -109,15 +146,37 @@ class KindStore(Mapping[str, pl.DataFrame]):
     def __getitem__(self, kind: str) -> pl.DataFrame:
         if kind in self._frames:
             return self._frames[kind]
-        if kind not in self._segments:
+        if kind not in self._parts:
             raise KeyError(kind)
         return self.lazy(kind).collect()
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self._frames if not self._segments else self._segments)
+        return iter(self._frames if self._frames else self._parts)
 
     def __len__(self) -> int:
-        return len(self._frames) + len(self._segments)
+        return len(self._frames) + len(self._parts)
 
     def __contains__(self, kind: object) -> bool:
-        return kind in self._frames or kind in self._segments
+        return kind in self._frames or kind in self._parts
+
+
+def _by_file(parts: list[pl.DataFrame | FileRange]) -> Iterator[tuple[str, list[FileRange]]]:
+    """Consecutive ranges of one file grouped (after a seal every part is a range)."""
+    current: list[FileRange] = []
+    for part in parts:
+        assert isinstance(part, FileRange)
+        if current and current[-1].path != part.path:
+            yield current[0].path, current
+            current = []
+        current.append(part)
+    if current:
+        yield current[0].path, current
+
+
+def _scan(path: str, ranges: list[FileRange]) -> pl.LazyFrame:
+    """The rows of ``ranges`` of one file: the whole file when they cover it, else the kept slices."""
+    scan = pl.scan_ipc(path)
+    if sum(r.height for r in ranges) == ranges[0].file_rows:
+        return scan
+    slices = [scan.slice(r.offset, r.height) for r in ranges if r.height]
+    return pl.concat(slices) if slices else scan.head(0)

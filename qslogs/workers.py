@@ -25,7 +25,7 @@ import struct
 import subprocess
 import sys
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import IO, Any
@@ -34,6 +34,8 @@ import polars as pl
 
 from qslogs.bundle import Limits, Member, open_bundle
 from qslogs.frames import FileResult, read_unit
+from qslogs.parsers.service_logs import ParsedFile
+from qslogs.store import write_parts
 
 #: Bundles with less than this many bytes to parse are read in the calling process.
 PARALLEL_MIN_BYTES = 32 * 1024**2
@@ -55,66 +57,90 @@ def worker_count(members: Sequence[Member]) -> int:
     return max(1, min(cores, len(members)))
 
 
-def parallel_results(sources: list[str], members: Sequence[Member], units: Sequence[Sequence[int]], limits: Limits,
-                     workers: int, progress: Callable[[int, int, str], None] | None = None) -> list[FileResult | None]:
-    """One :class:`FileResult` per member, in the order given, computed by ``workers`` processes.
+#: Units handed out beyond the oldest one not yet taken by the caller: bounds what waits in memory.
+AHEAD = 8
 
-    ``units`` are lists of member indices read and parsed together (:func:`qslogs.frames.plan_units`).
-    A member is None when its worker died (killed for memory, or could not start): the caller parses
-    those itself. An exception inside a worker is raised here, as a serial run would raise it.
+
+def parallel_results(sources: list[str], members: Sequence[Member], units: Sequence[Sequence[int]], limits: Limits,
+                     workers: int, spill_dir: Path, progress: Callable[[int, int, str], None] | None = None,
+                     ) -> Iterator[list[FileResult] | None]:
+    """Each unit's :class:`FileResult` list, in unit order, computed by ``workers`` processes.
+
+    ``units`` are lists of member indices read and parsed together (:func:`qslogs.frames.plan_units`);
+    they go out in order, at most :data:`AHEAD` beyond the one the caller waits for, so the results
+    waiting in memory stay a few units however large the bundle. A unit is None when its worker died
+    (killed for memory, or could not start): the caller parses it itself. An exception inside a worker
+    is raised here, as a serial run would raise it. Workers write the records of service logs to Arrow
+    files in ``spill_dir`` and send back where (:attr:`FileResult.part`), so records never cross a pipe.
     """
-    weight = [sum(members[i].size for i in unit) for unit in units]
-    order = sorted(range(len(units)), key=lambda u: -weight[u])  # largest first
     tasks: queue.SimpleQueue[int] = queue.SimpleQueue()
-    for u in order:
+    for u in range(len(units)):
         tasks.put(u)
-    results: list[FileResult | None] = [None] * len(members)
-    lock = threading.Lock()
-    done = [0]
+    done: dict[int, list[FileResult] | None] = {}
+    ready = threading.Condition()
+    window = threading.Semaphore(AHEAD)
     failures: list[BaseException] = []
+    counted = [0]
 
     def drive(proc: subprocess.Popen[bytes]) -> None:
         """Feed one worker until the queue is empty; a thread per worker, blocked on its pipe meanwhile."""
         try:
             while not failures:
+                window.acquire()
                 try:
+                    if failures:
+                        raise queue.Empty
                     u = tasks.get_nowait()
                 except queue.Empty:
+                    window.release()
                     return
                 names = [members[i].display for i in units[u]]
                 _write(proc.stdin, names)
                 answer = _receive(proc, names[0])
-                if answer is None:  # the worker died: its task and the rest go to the other workers
-                    tasks.put(u)
+                if answer is None:  # the worker died: the caller parses this unit, the others go on
+                    window.release()
+                    with ready:
+                        done[u] = None
+                        ready.notify_all()
                     return
-                for i, result in zip(units[u], answer, strict=True):
-                    results[i] = result
-                with lock:
-                    done[0] += len(names)
+                with ready:
+                    done[u] = answer
+                    counted[0] += len(names)
                     if progress:
-                        progress(done[0], len(members), names[-1])
+                        progress(counted[0], len(members), names[-1])
+                    ready.notify_all()
         except BaseException as exc:  # noqa: BLE001  # raised again in the calling thread
-            failures.append(exc)
+            with ready:
+                failures.append(exc)
+                ready.notify_all()
 
     procs: list[subprocess.Popen[bytes]] = []
     try:
         for _ in range(min(workers, len(units))):
             with contextlib.suppress(OSError):
-                procs.append(_start(sources, limits))
+                procs.append(_start(sources, limits, spill_dir))
         threads = [threading.Thread(target=drive, args=(proc,), daemon=True) for proc in procs]
         for thread in threads:
             thread.start()
-        for thread in threads:
-            thread.join()
+        for u in range(len(units)):
+            with ready:
+                while u not in done and not failures and any(t.is_alive() for t in threads):
+                    ready.wait(timeout=1.0)
+                if failures:
+                    raise failures[0]
+                result = done.pop(u, None)
+            if result is not None:
+                window.release()
+            yield result
     finally:
+        failures.append(GeneratorExit())  # stops the threads if the caller stopped early
+        for _ in procs:
+            window.release()
         for proc in procs:
-            _stop(proc, kill=bool(failures) or sys.exc_info()[0] is not None)
-    if failures:
-        raise failures[0]
-    return results
+            _stop(proc, kill=sys.exc_info()[0] is not None)
 
 
-def _start(sources: list[str], limits: Limits) -> subprocess.Popen[bytes]:
+def _start(sources: list[str], limits: Limits, spill_dir: Path) -> subprocess.Popen[bytes]:
     env = dict(os.environ)
     here = str(Path(__file__).resolve().parent.parent)  # so the worker imports this very qslogs
     env["PYTHONPATH"] = os.pathsep.join(p for p in (here, env.get("PYTHONPATH", "")) if p)
@@ -122,7 +148,7 @@ def _start(sources: list[str], limits: Limits) -> subprocess.Popen[bytes]:
     proc = subprocess.Popen([sys.executable, "-P", "-m", "qslogs.workers"], stdin=subprocess.PIPE,
                             stdout=subprocess.PIPE, env=env, pipesize=_PIPE_BYTES)
     try:
-        _write(proc.stdin, (list(sources), limits))
+        _write(proc.stdin, (list(sources), limits, str(spill_dir)))
     except OSError:
         _stop(proc, kill=True)
         raise
@@ -202,12 +228,15 @@ def _serve(stdin: IO[bytes], stdout: IO[bytes]) -> None:
     """The worker loop: open the bundle, then parse one unit of members per message until ``None``."""
     import traceback
 
-    sources, limits = _read(stdin)
+    sources, limits, spill_dir = _read(stdin)
     with open_bundle(sources, limits) as bundle:
         by_display = {m.display: m for m in bundle.members}
+        task = 0
         while (names := _read(stdin)) is not None:
+            task += 1
             try:
                 results = read_unit([by_display[name] for name in names], strict=False, limits=limits)
+                results = _spill(results, Path(spill_dir), f"w{os.getpid()}-{task}")
                 # The parent re-attaches each entry's member.
                 reply: tuple[str, Any] = (
                     "ok", [replace(r, entry=replace(r.entry, member=None)) for r in results]  # type: ignore[arg-type]
@@ -215,6 +244,21 @@ def _serve(stdin: IO[bytes], stdout: IO[bytes]) -> None:
             except Exception:  # sent to the parent, which raises it there
                 reply = ("error", traceback.format_exc())
             _write(stdout, reply)
+
+
+def _spill(results: list[FileResult], folder: Path, stem: str) -> list[FileResult]:
+    """Write the records of the unit's service logs to one Arrow file per kind; keep a row for the host."""
+    by_kind: dict[str, list[int]] = {}
+    for i, result in enumerate(results):
+        if isinstance(result.parsed, ParsedFile):
+            by_kind.setdefault(result.entry.kind, []).append(i)
+    for n, indices in enumerate(by_kind.values()):
+        frames = [results[i].parsed.frame for i in indices]  # type: ignore[union-attr]
+        for i, part in zip(indices, write_parts(frames, folder / f"{stem}-{n}.arrow"), strict=True):
+            parsed = results[i].parsed
+            assert isinstance(parsed, ParsedFile)
+            results[i] = replace(results[i], parsed=replace(parsed, frame=parsed.frame.head(1)), part=part)
+    return results
 
 
 if __name__ == "__main__":

@@ -131,7 +131,7 @@ def test_a_worker_that_dies_leaves_its_files_to_the_caller(monkeypatch: pytest.M
 
     import qslogs.workers as workers
 
-    def dead_worker(sources: list[str], limits: object) -> subprocess.Popen[bytes]:
+    def dead_worker(*args: object) -> subprocess.Popen[bytes]:
         return subprocess.Popen([sys.executable, "-c", "pass"], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
 
     monkeypatch.setenv("QSLOGS_WORKERS", "1")

@@ -177,41 +177,17 @@ def _offsets(typed: pl.DataFrame, time_col: str, offset_text: pl.Series | None, 
     if offset_text is None or time_col not in typed.columns:
         return _NO_OFFSETS
     text = offset_text if kept is None else offset_text.filter(kept)
-    if len(text) <= _PY_OFFSETS_MAX_ROWS and all(t.isascii() for t in offset_text.drop_nulls().unique()):
-        return _offsets_small(typed.get_column(time_col), text.to_list())
-    # Every distinct text of every record goes through the conversion, as a whole column would.
-    minutes = pl.DataFrame({"off": offset_text.drop_nulls().unique()}).with_columns(
-        offset_minutes=utc_offset_minutes(pl.col("off")))
-    frame = pl.DataFrame({"time": typed.get_column(time_col), "off": text})
-    frame = frame.filter(pl.col("off").is_not_null())
-    if frame.height == 0:
-        return _NO_OFFSETS
     last = pl.int_range(0, pl.len()) == pl.len() - 1
-    frame = frame.filter((pl.col("off") != pl.col("off").shift(1)).fill_null(True) | last)
-    frame = frame.join(minutes, on="off", how="left", maintain_order="left").drop_nulls()
-    change = (pl.col("offset_minutes") != pl.col("offset_minutes").shift(1)).fill_null(True)
-    return frame.filter(change | last).select("time", "offset_minutes")
-
-
-#: Up to this many records the offsets are found in Python (a few polars calls cost more).
-_PY_OFFSETS_MAX_ROWS = 20_000
-
-
-def _offsets_small(times: pl.Series, texts: list[str | None]) -> pl.DataFrame:
-    """:func:`_offsets` for a small file whose offset texts are ASCII (``±hh[:]mm``)."""
-    rows = [i for i, t in enumerate(texts) if t is not None]
-    if not rows:
-        return _NO_OFFSETS
-    keep: list[int] = []
-    values: list[int] = []
-    for k, i in enumerate(rows):
-        text = texts[i]
-        assert text is not None
-        minutes = (int(text[1:3]) * 60 + int(text[-2:])) * (-1 if text[0] == "-" else 1)
-        if not values or minutes != values[-1] or k == len(rows) - 1:
-            keep.append(i)
-            values.append(minutes)
-    return pl.DataFrame({"time": times.gather(keep), "offset_minutes": pl.Series(values, dtype=pl.Int32)})
+    return (
+        pl.LazyFrame({"time": typed.get_column(time_col), "off": text})
+        .filter(pl.col("off").is_not_null())
+        .filter((pl.col("off") != pl.col("off").shift(1)).fill_null(True) | last)
+        .with_columns(offset_minutes=utc_offset_minutes(pl.col("off")).cast(pl.Int32))
+        .drop_nulls()
+        .filter((pl.col("offset_minutes") != pl.col("offset_minutes").shift(1)).fill_null(True) | last)
+        .select("time", "offset_minutes")
+        .collect()
+    )
 
 
 def _unique(names: list[str]) -> list[str]:

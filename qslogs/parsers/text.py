@@ -103,30 +103,42 @@ def cap_lines(stream: IO[bytes], keep: int, max_bytes: int) -> CappedRead:
     chunk = _read_full(stream, chunk_size)
     nl = b"\n\x00" if chunk.startswith(b"\xff\xfe") else b"\x00\n" if chunk.startswith(b"\xfe\xff") else b"\n"
     out = bytearray()
-    cut: list[int] = []
-    line_no, current, total = 1, 0, 0
+    lines = _LineCounter(nl)
+    current, total = 0, 0
     while chunk:
         total += len(chunk)
         if total > max_bytes:
             raise ValueError(f"file grows beyond the {max_bytes:,}-byte limit while reading")
+        view = memoryview(chunk)
         first = _find(chunk, nl, 0)
         if first < 0:
-            current = _extend(out, chunk, current, keep, cut, line_no, nl)
+            current = _extend(out, view, current, keep, lines)
         else:
-            _extend(out, chunk[:first], current, keep, cut, line_no, nl)
-            start = first + len(nl)
-            out += chunk[first:start]
-            line_no += 1
-            last = _rfind(chunk, nl, start)
-            if last >= 0:  # whole lines inside one chunk are shorter than `keep`: copied as they are
-                end = last + len(nl)
-                out += chunk[start:end]
-                line_no += _count(chunk, nl, start, end)
-                start = end
-            out += chunk[start:]
-            current = len(chunk) - start
+            _extend(out, view[:first], current, keep, lines)
+            # Whole lines inside one chunk are shorter than `keep`: the rest is copied as it is.
+            out += view[first:]
+            last = _rfind(chunk, nl, first + len(nl))
+            current = len(chunk) - (max(first, last) + len(nl))
         chunk = _read_full(stream, chunk_size)
-    return CappedRead(bytes(out), tuple(cut))
+    return CappedRead(bytes(out), tuple(lines.cut))
+
+
+class _LineCounter:
+    """Line numbers of cut lines, counted only when a line is cut (newlines counted once, as they come)."""
+
+    def __init__(self, nl: bytes) -> None:
+        self.nl = nl
+        self.cut: list[int] = []
+        self._counted = 0
+        self._line_no = 1
+
+    def note_cut(self, out: bytearray) -> None:
+        """Note the line at the end of ``out`` as cut (once); the first time, end it on a whole character."""
+        self._line_no += _count(out, self.nl, self._counted, len(out))
+        if not self.cut or self.cut[-1] != self._line_no:
+            _drop_partial_char(out, self.nl)
+            self.cut.append(self._line_no)
+        self._counted = len(out)
 
 
 def _read_full(stream: IO[bytes], size: int) -> bytes:
@@ -150,14 +162,13 @@ def _rfind(chunk: bytes, nl: bytes, start: int) -> int:
     return i
 
 
-def _count(chunk: bytes, nl: bytes, start: int, end: int) -> int:
+def _count(chunk: bytes | bytearray, nl: bytes, start: int, end: int) -> int:
     if len(nl) == 1:
         return chunk.count(nl, start, end)
     return array("H", chunk[start:end]).count(int.from_bytes(nl, sys.byteorder))
 
 
-def _extend(out: bytearray, seg: bytes, current: int, keep: int, cut: list[int], line_no: int,
-            nl: bytes) -> int:
+def _extend(out: bytearray, seg: memoryview, current: int, keep: int, lines: _LineCounter) -> int:
     """Append a piece of the current line, up to ``keep`` bytes of it; note the line when it is cut."""
     after = current + len(seg)
     if after <= keep:
@@ -165,9 +176,7 @@ def _extend(out: bytearray, seg: bytes, current: int, keep: int, cut: list[int],
         return after
     if current < keep:
         out += seg[: keep - current]
-    if not cut or cut[-1] != line_no:
-        _drop_partial_char(out, nl)
-        cut.append(line_no)
+    lines.note_cut(out)
     return after
 
 
