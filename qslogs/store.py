@@ -38,7 +38,7 @@ class FileRange:
 def write_parts(frames: list[pl.DataFrame], path: Path) -> list[FileRange]:
     """Write frames of one kind into one IPC file; the row range of each, in order."""
     whole = pl.concat(frames, how="diagonal_relaxed") if len(frames) > 1 else frames[0]
-    whole.write_ipc(path)
+    whole.write_ipc(path, compression="lz4")  # a third of the bytes to write and delete; as fast to scan
     ranges, offset = [], 0
     for frame in frames:
         ranges.append(FileRange(str(path), offset, frame.height, whole.height))

@@ -58,7 +58,7 @@ def worker_count(members: Sequence[Member]) -> int:
 
 
 #: Units handed out beyond the oldest one not yet taken by the caller: bounds what waits in memory.
-AHEAD = 8
+AHEAD = 32
 
 
 def parallel_results(sources: list[str], members: Sequence[Member], units: Sequence[Sequence[int]], limits: Limits,
