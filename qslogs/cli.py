@@ -195,7 +195,9 @@ def _parse_limits(ctx: click.Context, param: click.Parameter, values: tuple[str,
               expose_value=False, is_eager=True,
               help="Raise or lower a safety limit for untrusted input (repeatable), e.g. "
                    "--limit max_member_bytes=4G. Names: max_member_bytes, max_ratio, max_total_bytes, "
-                   "max_depth, max_nested_zip_bytes, max_line_chars (see docs/security.md).")
+                   "max_depth, max_nested_zip_bytes, max_line_chars (see docs/security.md), and "
+                   "spill_bytes: parsed records kept in memory before the rest go to temporary files "
+                   "(default 256M; see docs/scale.md).")
 def cli() -> None:
     """Analyze Qlik Sense Enterprise log bundles offline.
 

@@ -370,6 +370,12 @@ def test_app_id_from_the_file_name(name: str, app_id: str | None) -> None:
     assert parse_script_log(b"", name).summary.app_id == app_id
 
 
+def test_an_impossible_date_in_the_file_name_leaves_the_name_time_empty() -> None:
+    s = parse_script_log(b"", f"{APP}.2024_02_30_25_00_00.4F1A2B3C4D5E6F708192.log").summary
+    assert (s.app_id, s.name_time) == (APP, None)
+    assert parse_script_log(b"", NAME).summary.name_time == datetime(2024, 3, 4, 2, 0, 5)
+
+
 def test_summaries_frame_has_a_stable_schema() -> None:
     batch = parse_script_logs([(f.build().build(), NAME) for f in FAILURES] + [(b"", "e.log")])
     frame = summaries_frame(batch.summaries)

@@ -24,6 +24,8 @@ HEADER_KEYS: tuple[str, ...] = tuple(sorted((
     "NumberOfCores (effective)", "ReloadCodebase", "Reload Executed By", "Process Executing", "Process ID",
 ), key=len, reverse=True))
 _UNKNOWN_HEADER = re.compile(r"^(\S(?:.*?\S)?)\s{2,}(\S.*)$")
+#: A known key at the start of a header line, followed by a space or the end (longest key first).
+_KNOWN_HEADER = re.compile("^(?:" + "|".join(map(re.escape, HEADER_KEYS)) + ")(?= |$)")
 
 # Table prefixes that may stand before LOAD/SELECT, on the same line or on lines of their own.
 _PREFIX_WORDS = (
@@ -87,9 +89,9 @@ def parse_header(texts: list[str]) -> dict[str, str]:
         line = text.strip()
         if line == "Execution started.":
             continue
-        key = next((k for k in HEADER_KEYS if line.startswith(k) and line[len(k):][:1] in ("", " ")), None)
-        if key is not None:
-            header[key] = line[len(key):].strip()
+        known = _KNOWN_HEADER.match(line)
+        if known is not None:
+            header[known.group(0)] = line[known.end():].strip()
             continue
         match = _UNKNOWN_HEADER.match(line)
         if match is None:

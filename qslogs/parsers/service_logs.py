@@ -143,8 +143,6 @@ def parse_tabular(data: bytes, entry: FileEntry, *, strict: bool = False, max_li
 
 _NO_OFFSETS = pl.DataFrame(schema={"time": UTC_DATETIME, "offset_minutes": pl.Int32()})
 _NO_BAD_LINES = pl.DataFrame(schema=BAD_LINE_SCHEMA)
-#: The UTC offset at the end of a timestamp (the match of :func:`qslogs.timeutil.utc_offset_minutes`).
-_OFFSET_TEXT = r"([+-]\d{2}:?\d{2})\s*$"
 
 
 #: Files at least this large are split into lines by polars (its fixed cost outweighs the gain below).
@@ -161,32 +159,37 @@ def _physical_lines(data: bytes) -> tuple[pl.Series, str]:
 
 
 def _offset_text(records: pl.DataFrame, time_col: str) -> pl.Series | None:
-    """The ``±hh[:]mm`` each record's own timestamp ends with (null where it has none)."""
+    """The last characters of each record's own timestamp, where a ``±hh[:]mm`` offset is written."""
     if time_col not in records.columns or records.height == 0:
         return None
-    return records.get_column(time_col).str.extract(_OFFSET_TEXT, 1)
+    # Six characters hold the longest offset (``+02:00``); a leading digit (``4+0200``) is dropped so that
+    # the milliseconds before a compact offset do not make every row's ending different.
+    tail = records.get_column(time_col).str.strip_chars_end().str.slice(-6)
+    signed = tail.str.starts_with("+") | tail.str.starts_with("-")
+    return tail.zip_with(signed, tail.str.slice(1))
 
 
 def _offsets(typed: pl.DataFrame, time_col: str, offset_text: pl.Series | None, kept: pl.Series | None
              ) -> pl.DataFrame:
     """Where the local offset written in the timestamps changes (DST), plus the first and last record.
 
-    Only rows whose offset text differs from the row before can start a new offset, so the offset is
-    computed for those few rows (and the last); the times are the typed column, not parsed again.
+    The offset is read only at the first and last row of each run of equal timestamp endings (a few rows
+    per file), and the times are the typed column, not parsed again.
     """
     if offset_text is None or time_col not in typed.columns:
         return _NO_OFFSETS
     text = offset_text if kept is None else offset_text.filter(kept)
+    times = typed.get_column(time_col)
+    if text.null_count():
+        times, text = times.filter(text.is_not_null()), text.drop_nulls()
+    edge = text.ne_missing(text.shift(1)) | text.ne_missing(text.shift(-1))
+    rows = pl.DataFrame({"time": times, "off": text}).filter(edge)
     last = pl.int_range(0, pl.len()) == pl.len() - 1
     return (
-        pl.LazyFrame({"time": typed.get_column(time_col), "off": text})
-        .filter(pl.col("off").is_not_null())
-        .filter((pl.col("off") != pl.col("off").shift(1)).fill_null(True) | last)
-        .with_columns(offset_minutes=utc_offset_minutes(pl.col("off")).cast(pl.Int32))
+        rows.with_columns(offset_minutes=utc_offset_minutes(pl.col("off")).cast(pl.Int32))
         .drop_nulls()
         .filter((pl.col("offset_minutes") != pl.col("offset_minutes").shift(1)).fill_null(True) | last)
         .select("time", "offset_minutes")
-        .collect()
     )
 
 
