@@ -8,7 +8,7 @@ Exit codes (also in ``qslogs --help``):
   2  usage error: unknown option or missing argument
   3  input error: the bundle or a file is missing, unreadable, or not a Qlik Sense bundle
   4  parse error under --strict
-  5  output error: the report or an export could not be written
+  5  output error: the report, an export or temporary files could not be written
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ Exit codes:
   2  usage error: unknown option or missing argument
   3  input error: bundle or file missing, unreadable, or not a Qlik Sense bundle
   4  parse error under --strict
-  5  output error: the report or an export could not be written
+  5  output error: the report, an export or temporary files could not be written
 """
 
 

@@ -64,7 +64,7 @@ class QvdError(QslogsError):
 
 
 class ReportError(QslogsError):
-    """The report or an export cannot be written."""
+    """The report, an export or qslogs' temporary files cannot be written."""
 
     exit_code = ExitCode.OUTPUT
 

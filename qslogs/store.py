@@ -16,10 +16,13 @@ import shutil
 import tempfile
 import weakref
 from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
+
+from qslogs.errors import ReportError
 
 #: Default for :attr:`qslogs.bundle.Limits.spill_bytes`.
 SPILL_BYTES = 256 * 1024**2
@@ -65,7 +68,8 @@ class KindStore(Mapping[str, pl.DataFrame]):
     def directory(self) -> Path:
         """The temporary folder for parts on disk (created on first use, removed with the store)."""
         if self._dir is None:
-            self._dir = Path(tempfile.mkdtemp(prefix="qslogs-"))
+            with _temp_space(tempfile.gettempdir()):
+                self._dir = Path(tempfile.mkdtemp(prefix="qslogs-"))
             weakref.finalize(self, shutil.rmtree, self._dir, ignore_errors=True)
         return self._dir
 
@@ -108,7 +112,8 @@ class KindStore(Mapping[str, pl.DataFrame]):
                     continue
                 if run:
                     self._files += 1
-                    kept += write_parts(run, self.directory() / f"s{self._files}.arrow")
+                    with _temp_space(str(self.directory())):
+                        kept += write_parts(run, self.directory() / f"s{self._files}.arrow")
                     run = []
                 if part is not None:
                     kept.append(part)
@@ -158,6 +163,17 @@ class KindStore(Mapping[str, pl.DataFrame]):
 
     def __contains__(self, kind: object) -> bool:
         return kind in self._frames or kind in self._parts
+
+
+@contextmanager
+def _temp_space(where: str) -> Iterator[None]:
+    """A failure to write temporary files (disk full, no permission) as a clear error, not a traceback."""
+    try:
+        yield
+    except OSError as exc:
+        reason = (f"{exc.strerror or exc}; qslogs keeps the records of a large bundle there (about a third "
+                  "of its size): set TMPDIR to a folder with space, or raise --limit spill_bytes")
+        raise ReportError(f"temporary files in {where}", reason) from exc
 
 
 def _by_file(parts: list[pl.DataFrame | FileRange]) -> Iterator[tuple[str, list[FileRange]]]:

@@ -236,7 +236,8 @@ def _serve(stdin: IO[bytes], stdout: IO[bytes]) -> None:
             task += 1
             try:
                 results = read_unit([by_display[name] for name in names], strict=False, limits=limits)
-                results = _spill(results, Path(spill_dir), f"w{os.getpid()}-{task}")
+                with contextlib.suppress(OSError):  # no space: the records go through the pipe instead
+                    results = _spill(results, Path(spill_dir), f"w{os.getpid()}-{task}")
                 # The parent re-attaches each entry's member.
                 reply: tuple[str, Any] = (
                     "ok", [replace(r, entry=replace(r.entry, member=None)) for r in results]  # type: ignore[arg-type]

@@ -95,3 +95,23 @@ def test_spilled_records_read_back_as_in_memory_ones() -> None:
     got, want = run_analyses(spilled), run_analyses(memory)
     assert {k: r.tables for k, r in got.items()} == {k: r.tables for k, r in want.items()}
     assert {k: r.findings for k, r in got.items()} == {k: r.findings for k, r in want.items()}
+
+
+def test_no_temporary_space_is_a_clear_error_with_exit_code_5(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A full disk (or no permission) where the records spill: exit 5 and what to do, no traceback."""
+    import errno
+    import tempfile
+
+    from click.testing import CliRunner
+
+    from qslogs.cli import cli
+
+    def no_space(*args: object, **kwargs: object) -> str:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(tempfile, "mkdtemp", no_space)
+    monkeypatch.setenv("QSLOGS_WORKERS", "1")
+    result = CliRunner().invoke(cli, ["--limit", "spill_bytes=1", "inspect", "-q", str(SAMPLE)])
+    assert result.exit_code == 5, result.output
+    assert "No space left on device" in result.output and "TMPDIR" in result.output
+    assert "Traceback" not in result.output
