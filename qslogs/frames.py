@@ -205,10 +205,6 @@ class BatchedLog:
     batch: Any
     index: int
 
-    def log(self) -> Any:
-        """The file's own ``ScriptLog``."""
-        return self.batch.log(self.index)
-
 
 @dataclass(frozen=True)
 class FileResult:
@@ -224,11 +220,6 @@ class FileResult:
     parse_error: str | None = None
     part: FileRange | None = None
     """Where a worker process wrote the records of ``parsed`` (then ``parsed.frame`` keeps one row)."""
-
-
-def read_member(member: Member, *, strict: bool, limits: Limits, skip: Container[bytes] = ()) -> FileResult:
-    """Read, classify and parse one member (see :func:`read_unit`)."""
-    return read_unit([member], strict=strict, limits=limits, skip=skip)[0]
 
 
 def read_unit(members: list[Member], *, strict: bool, limits: Limits, skip: Container[bytes] = ()) -> list[FileResult]:

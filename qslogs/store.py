@@ -62,6 +62,7 @@ class KindStore(Mapping[str, pl.DataFrame]):
         self._dir: Path | None = None
         self._files = 0
         self._on_disk = False
+        self._plans: dict[str, tuple[pl.LazyFrame, list[str]]] = {}
 
     # -- building -----------------------------------------------------------------------------------
 
@@ -132,17 +133,21 @@ class KindStore(Mapping[str, pl.DataFrame]):
         """A kind's records as a lazy query (KeyError for a kind the bundle does not have)."""
         if kind in self._frames:
             return self._frames[kind].lazy()
-        scans = [_scan(path, ranges) for path, ranges in _by_file(self._parts[kind])]
-        lazy = scans[0] if len(scans) == 1 else pl.concat(scans, how="diagonal_relaxed")
-        if self._fill_host is not None and "host" in lazy.collect_schema():
-            lazy = lazy.with_columns(pl.col("host").fill_null(self._fill_host))
-        return lazy
+        if kind not in self._plans:  # a plan over hundreds of files is built (and its schema read) once
+            scans = [_scan(path, ranges) for path, ranges in _by_file(self._parts[kind])]
+            lazy = scans[0] if len(scans) == 1 else pl.concat(scans, how="diagonal_relaxed")
+            schema = lazy.collect_schema()
+            if self._fill_host is not None and "host" in schema:
+                lazy = lazy.with_columns(pl.col("host").fill_null(self._fill_host))
+            self._plans[kind] = (lazy, schema.names())
+        return self._plans[kind][0]
 
     def columns(self, kind: str) -> list[str]:
         """A kind's column names, without reading its records."""
         if kind in self._frames:
             return self._frames[kind].columns
-        return self.lazy(kind).collect_schema().names()
+        self.lazy(kind)
+        return list(self._plans[kind][1])
 
     def height(self, kind: str) -> int:
         """A kind's number of records (0 for a kind the bundle does not have)."""
