@@ -3,8 +3,10 @@
 :func:`parse_script_log` turns one file into a :class:`ScriptLog`: every physical line (parsed, or set
 aside as a bad line), and a :class:`ScriptLogSummary` that says who ran the reload, how it ended, which
 connections and tables it used and, for a failure, the first ``Error:`` line with the statement and data
-connection in effect and its class from :mod:`qslogs.error_classes`. :func:`summaries_frame` stacks many
-summaries into one frame with a fixed schema.
+connection in effect and its class from :mod:`qslogs.error_classes`. :func:`parse_script_logs` does the
+same for many files in one vectorised pass (a bundle holds thousands of small logs, and each polars call
+has a fixed cost), with the same result per file. :func:`summaries_frame` stacks summaries into one
+frame with a fixed schema.
 
 Outcome (formats.md §6.3): ``failed`` when an ``Execution Failed`` line is present (even if the file was cut
 off after it), otherwise ``success`` when ``Execution finished.`` is present, otherwise ``incomplete``
