@@ -31,6 +31,16 @@ def qlik_ts(expr: pl.Expr) -> pl.Expr:
     )
 
 
+def qlik_ts_series(column: pl.Series) -> pl.Series:
+    """:func:`qlik_ts` on a whole column, parsing the ISO form only when some value needs it (most files
+    hold the compact form only, and the second parse would cost as much as the first)."""
+    text = column.str.strip_chars()
+    times = text.str.to_datetime(_COMPACT, strict=False, time_unit="ms")
+    if (times.is_null() & (text.str.len_bytes() > 0)).any():  # an empty string is no time in either form
+        times = times.fill_null(text.str.to_datetime(_ISO, strict=False, time_unit="ms"))
+    return times.dt.convert_time_zone("UTC").cast(UTC_DATETIME).rename(column.name)
+
+
 def utc_offset_minutes(expr: pl.Expr) -> pl.Expr:
     """The local offset (minutes east of UTC) written at the end of a compact or ISO timestamp."""
     m = expr.str.extract_groups(r"([+-])(\d{2}):?(\d{2})\s*$")

@@ -85,10 +85,10 @@ def parallel_results(sources: list[str], members: Sequence[Member], units: Seque
     def drive(proc: subprocess.Popen[bytes]) -> None:
         """Feed one worker until the queue is empty; a thread per worker, blocked on its pipe meanwhile."""
         try:
-            while not failures:
+            while True:
                 window.acquire()
                 try:
-                    if failures:
+                    if failures:  # the caller stopped, or another worker failed
                         raise queue.Empty
                     u = tasks.get_nowait()
                 except queue.Empty:

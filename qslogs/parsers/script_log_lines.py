@@ -178,7 +178,8 @@ def split_batch(files: Sequence[tuple[bytes, str]], *, strict: bool = False) -> 
     kept = pl.col("matched") | pl.col("continuation")
     lines = frame.filter(kept).select(
         "file",
-        *(pl.col(name) for name in ("source_file", "line_no")),
+        "source_file",
+        "line_no",
         pl.col("time").first().over("grp").alias("time"),
         pl.col("script_line").first().over("grp").alias("script_line"),
         pl.when(pl.col("continuation")).then(pl.col("raw")).otherwise(pl.col("text").fill_null("")).alias("text"),

@@ -240,9 +240,10 @@ def parse_script_logs(files: Sequence[tuple[bytes, str]], *, strict: bool = Fals
             roots[i] = found[0]
     statements = _running_statements(lines, roots)
     bad_counts = dict(split.bad_lines.group_by("file").agg(pl.len()).iter_rows())
+    rows = [per_file.get(i, _EMPTY_FILE) for i in range(len(files))]
     summaries = [
         _summary(
-            names[i], per_file.get(i, _EMPTY_FILE), headers.get(i, []), errors.get(i, ()), roots.get(i),
+            names[i], rows[i], headers.get(i, []), errors.get(i, ()), roots.get(i),
             statements.get(i, (None, None)), connects_by_file.get(i, []), tuple(tables_by_file.get(i, ())),
             physical_lines=split.physical_lines[i], bad_line_count=bad_counts.get(i, 0),
             utc_offset_minutes=split.utc_offset_minutes[i], invalid_utf8_lines=split.invalid_utf8_lines[i],
@@ -254,10 +255,10 @@ def parse_script_logs(files: Sequence[tuple[bytes, str]], *, strict: bool = Fals
         lines=lines.drop("file"),
         bad_lines=split.bad_lines.drop("file"),
         summaries=summaries,
-        line_counts=[per_file.get(i, _EMPTY_FILE)["n_lines"] for i in range(len(files))],
+        line_counts=[row["n_lines"] for row in rows],
         bad_counts=[bad_counts.get(i, 0) for i in range(len(files))],
-        first_times=[per_file.get(i, _EMPTY_FILE)["min_time"] for i in range(len(files))],
-        last_times=[per_file.get(i, _EMPTY_FILE)["max_time"] for i in range(len(files))],
+        first_times=[row["min_time"] for row in rows],
+        last_times=[row["max_time"] for row in rows],
     )
 
 

@@ -27,9 +27,7 @@ from qslogs.schemas import (
     Family,
     kind_schema,
 )
-from qslogs.timeutil import _COMPACT as QLIK_COMPACT
-from qslogs.timeutil import _ISO as QLIK_ISO
-from qslogs.timeutil import UTC_DATETIME, utc_offset_minutes
+from qslogs.timeutil import UTC_DATETIME, qlik_ts_series, utc_offset_minutes
 
 #: Patterns that start a record in families whose messages may hold raw newlines (formats.md §4).
 RECORD_START: dict[Family, str] = {
@@ -281,7 +279,7 @@ def _type_columns(records: pl.DataFrame, entry: FileEntry
                 access = column.str.to_datetime("%d/%b/%Y:%H:%M:%S %z", strict=False, time_unit="ms")
                 columns.append(access.dt.convert_time_zone("UTC").cast(UTC_DATETIME))
             else:
-                columns.append(_qlik_times(column))
+                columns.append(qlik_ts_series(column))
         elif name in INT_COLUMNS:
             columns.append(column.str.strip_chars().cast(pl.Int64, strict=False))
         elif name in ENCODED_TEXT_COLUMNS and column.str.contains("[↵↓]").any():
@@ -294,15 +292,6 @@ def _type_columns(records: pl.DataFrame, entry: FileEntry
         return typed, typed.clear().select("line_no", line=pl.col(_RAW)), None
     bad = typed.filter(bad_mask).select("line_no", line=pl.col(_RAW))
     return typed.filter(~bad_mask), bad, ~bad_mask
-
-
-def _qlik_times(column: pl.Series) -> pl.Series:
-    """:func:`qslogs.timeutil.qlik_ts` on a column, parsing the ISO form only when some value needs it."""
-    text = column.str.strip_chars()
-    times = text.str.to_datetime(QLIK_COMPACT, strict=False, time_unit="ms")
-    if (times.is_null() & (text.str.len_bytes() > 0)).any():  # an empty string is no time in either form
-        times = times.fill_null(text.str.to_datetime(QLIK_ISO, strict=False, time_unit="ms"))
-    return times.dt.convert_time_zone("UTC").cast(UTC_DATETIME).rename(column.name)
 
 
 def _finish(records: pl.DataFrame, entry: FileEntry, header: list[str]) -> pl.DataFrame:
