@@ -30,11 +30,11 @@ browser:
 
 lint: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[test,dev]'
-	$(BIN)/ruff check qslogs tests benchmarks
+	$(BIN)/ruff check qslogs qslogs_synth tests benchmarks
 	$(BIN)/mypy
 
 sample: $(STAMP)
-	$(BIN)/python -m qslogs.synth sample_data
+	$(BIN)/python -m qslogs_synth sample_data
 
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[test,bench]'

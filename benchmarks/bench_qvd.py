@@ -5,7 +5,7 @@ Run on demand (never by ``make test``)::
     .venv/bin/pip install -e '.[bench]'      # pyqvd is a bench extra, not a runtime dependency
     .venv/bin/python benchmarks/bench_qvd.py [--rows 2000000] [--runs 3] [--duals] [--no-pyqvd]
 
-The file is written once with :func:`qslogs.synth.qvd_writer.write_qvd` into ``benchmarks/data/`` (git
+The file is written once with :func:`qslogs_synth.qvd_writer.write_qvd` into ``benchmarks/data/`` (git
 ignores it): 8 columns shaped like a monitoring-app table (event id, timestamp, date, user, access type,
 duration, count, nullable node).  ``--duals`` writes the two integer columns as dual ints (type 5 with
 their digits as text), as Qlik does for numbers loaded from text files: that exercises the adapter's
@@ -29,7 +29,8 @@ import polars as pl
 import qvd
 
 from qslogs.parsers.qvd import read_qvd
-from qslogs.synth.qvd_writer import QvdColumn, frame_column, pack_symbols, write_qvd, write_qvd_columns
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the development generator beside the package
+from qslogs_synth.qvd_writer import QvdColumn, frame_column, pack_symbols, write_qvd, write_qvd_columns  # noqa: E402
 
 DATA = Path(__file__).resolve().parent / "data"
 

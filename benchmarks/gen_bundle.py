@@ -1,4 +1,4 @@
-"""Benchmark bundles of a given size: a thin wrapper around :mod:`qslogs.synth` (no second generator).
+"""Benchmark bundles of a given size: a thin wrapper around :mod:`qslogs_synth` (no second generator).
 
 Run on demand::
 
@@ -13,11 +13,13 @@ The generator is deterministic for a seed, so every machine benchmarks the same 
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from qslogs.synth import DEFAULT_SEED, generate_bundle, write_collector_zip
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the development generator beside the package
+from qslogs_synth import DEFAULT_SEED, generate_bundle, write_collector_zip  # noqa: E402
 
 DATA = Path(__file__).resolve().parent / "data"
 

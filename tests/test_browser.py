@@ -115,7 +115,7 @@ def console_lines(stderr: str) -> list[str]:
 def report(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = SAMPLE_BUNDLE.parent
     if not SAMPLE_BUNDLE.is_dir():
-        from qslogs.synth import generate_bundle
+        from qslogs_synth import generate_bundle
 
         root = generate_bundle(tmp_path_factory.mktemp("sample")).parent
     results = run_analyses(load_frames([root / "bundle"]), AnalysisOptions(qvd_paths=(root / "qvd",)))

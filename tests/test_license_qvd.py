@@ -21,7 +21,7 @@ from qslogs.cli import cli
 from qslogs.errors import QvdError
 from qslogs.frames import load_frames
 from qslogs.parsers.qvd import read_qvd
-from qslogs.synth.qvd_writer import write_qvd
+from qslogs_synth.qvd_writer import write_qvd
 
 STAMP = datetime(2026, 11, 1, tzinfo=UTC)
 T0 = datetime(2026, 1, 5, 9, 30)

@@ -1,4 +1,4 @@
-"""QVD reading (qslogs.parsers.qvd) and writing (qslogs.synth.qvd_writer), checked against an independent
+"""QVD reading (qslogs.parsers.qvd) and writing (qslogs_synth.qvd_writer), checked against an independent
 byte-level decoder (tests/qvd_reference.py) cell by cell."""
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from polars.testing import assert_frame_equal
 import qslogs.parsers.qvd as qvd_module
 from qslogs.errors import QvdError
 from qslogs.parsers.qvd import QvdTable, _symbol_starts, read_qvd, read_qvd_header
-from qslogs.synth.qvd_writer import QvdColumn, pack_symbols, write_qvd, write_qvd_columns
+from qslogs_synth.qvd_writer import QvdColumn, pack_symbols, write_qvd, write_qvd_columns
 from tests import qvd_reference as ref
 
 QLIK_EPOCH = datetime(1899, 12, 30)

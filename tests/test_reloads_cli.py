@@ -139,7 +139,7 @@ def _at(stamp: str) -> datetime:
 def sample() -> tuple[Path, dict[str, Any]]:
     if not (SAMPLE / "TRUTH.json").is_file() or not (SAMPLE / "bundle").is_dir():
         pytest.skip(
-            "sample_data/bundle and TRUTH.json not generated yet (python -m qslogs.synth sample_data)"
+            "sample_data/bundle and TRUTH.json not generated yet (python -m qslogs_synth sample_data)"
         )
     return SAMPLE / "bundle", json.loads((SAMPLE / "TRUTH.json").read_text(encoding="utf-8"))
 
@@ -217,7 +217,7 @@ def check_license_monitor_flip(bundle: Path, truth: dict[str, Any], frames: Fram
 @pytest.fixture(scope="module")
 def sample_frames() -> Frames:
     if not (SAMPLE / "bundle").is_dir():
-        pytest.skip("sample_data/bundle not generated yet (python -m qslogs.synth sample_data)")
+        pytest.skip("sample_data/bundle not generated yet (python -m qslogs_synth sample_data)")
     return load_frames([SAMPLE / "bundle"])
 
 

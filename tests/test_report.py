@@ -39,7 +39,7 @@ def sample_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The folder holding ``bundle/``, ``qvd/`` and ``TRUTH.json``."""
     if SAMPLE_BUNDLE.is_dir():
         return SAMPLE_BUNDLE.parent
-    from qslogs.synth import generate_bundle
+    from qslogs_synth import generate_bundle
 
     return generate_bundle(tmp_path_factory.mktemp("sample")).parent
 

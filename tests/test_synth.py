@@ -1,4 +1,4 @@
-"""Tests of the synthetic bundle generator (qslogs.synth): determinism, layout, traps and the planted truth.
+"""Tests of the synthetic bundle generator (qslogs_synth): determinism, layout, traps and the planted truth.
 
 One default bundle is generated per module and shared; determinism, the size target and the CLI each
 generate another small one.  Headers are checked against a copy of formats.md §3 kept here (and against
@@ -18,8 +18,8 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from qslogs.synth import clock, generate_bundle, write_collector_zip
-from qslogs.synth.__main__ import main as synth_main
+from qslogs_synth import clock, generate_bundle, write_collector_zip
+from qslogs_synth.__main__ import main as synth_main
 
 DOTNET = re.compile(
     r"^(?P<host>[^_]+)_(?P<type>[A-Za-z]+)_(?P<svc>[A-Za-z]+)"
@@ -50,7 +50,7 @@ _SVC_ENGINE = (
     "ProxySessionId|ProxyPackageId|RequestSequenceId|UserDirectory|UserId|{}ObjectId|ObjectName|Service|Origin|"
     "Context|Command|Result|Message|Id2"
 )
-#: Headers by (LogType, Service), transcribed from formats.md §3 independently of qslogs/synth/headers.py.
+#: Headers by (LogType, Service), transcribed from formats.md §3 independently of qslogs_synth/headers.py.
 EXPECTED: dict[tuple[str, str], set[str]] = {
     **{
         (t, s): {_SIMPLE}

@@ -12,8 +12,8 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-from qslogs.synth.clock import DAY, fmt_qlik_iso_utc, local
-from qslogs.synth.context import Ctx
+from qslogs_synth.clock import DAY, fmt_qlik_iso_utc, local
+from qslogs_synth.context import Ctx
 
 _NAMES = (
     "AboutComponents",

@@ -9,12 +9,12 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 
-from qslogs.synth.clock import HOUR, fmt_script_name, from_ms
-from qslogs.synth.ids import Ids
-from qslogs.synth.rows import Rows
-from qslogs.synth.scriptlog import Failure
-from qslogs.synth.sink import Sink
-from qslogs.synth.site import App, Node, Site
+from qslogs_synth.clock import HOUR, fmt_script_name, from_ms
+from qslogs_synth.ids import Ids
+from qslogs_synth.rows import Rows
+from qslogs_synth.scriptlog import Failure
+from qslogs_synth.sink import Sink
+from qslogs_synth.site import App, Node, Site
 
 
 @dataclass

@@ -10,10 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from qslogs.synth.activity import client_ip
-from qslogs.synth.clock import MINUTE, fmt_net_colon, local, offset_minutes
-from qslogs.synth.context import Ctx
-from qslogs.synth.site import User, local_at
+from qslogs_synth.activity import client_ip
+from qslogs_synth.clock import MINUTE, fmt_net_colon, local, offset_minutes
+from qslogs_synth.context import Ctx
+from qslogs_synth.site import User, local_at
 
 LIC = "License.Repository.Repository.Core."
 ACCESS = {"professional": "ProfessionalAccess", "analyzer": "AnalyzerAccess"}

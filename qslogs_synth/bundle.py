@@ -12,18 +12,18 @@ import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 
-from qslogs.synth import background, licenses, reloads
-from qslogs.synth.activity import client_ip
-from qslogs.synth.bulk import add_bulk
-from qslogs.synth.clock import to_ms
-from qslogs.synth.collector import write_dumps
-from qslogs.synth.context import Ctx
-from qslogs.synth.ids import Ids
-from qslogs.synth.nodejs import write_engine_daily, write_nodejs
-from qslogs.synth.rows import Rows
-from qslogs.synth.sink import BOM, Sink
-from qslogs.synth.site import build_site
-from qslogs.synth.truth import Parts, finish
+from qslogs_synth import background, licenses, reloads
+from qslogs_synth.activity import client_ip
+from qslogs_synth.bulk import add_bulk
+from qslogs_synth.clock import to_ms
+from qslogs_synth.collector import write_dumps
+from qslogs_synth.context import Ctx
+from qslogs_synth.ids import Ids
+from qslogs_synth.nodejs import write_engine_daily, write_nodejs
+from qslogs_synth.rows import Rows
+from qslogs_synth.sink import BOM, Sink
+from qslogs_synth.site import build_site
+from qslogs_synth.truth import Parts, finish
 
 DEFAULT_SEED = 7
 DEFAULT_END = datetime(2026, 10, 31, 18, 0, tzinfo=UTC)

@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from qslogs.synth.bundle import DEFAULT_END, DEFAULT_SEED, generate_bundle
-from qslogs.synth.collector import write_collector_zip
+from qslogs_synth.bundle import DEFAULT_END, DEFAULT_SEED, generate_bundle
+from qslogs_synth.collector import write_collector_zip
 
 __all__ = ["DEFAULT_END", "DEFAULT_SEED", "generate_bundle", "write_collector_zip"]

@@ -6,8 +6,8 @@ repository (``↵``/``↓``-encoded exception and stack trace), change-monitor w
 
 from __future__ import annotations
 
-from qslogs.synth.context import Ctx
-from qslogs.synth.site import Node
+from qslogs_synth.context import Ctx
+from qslogs_synth.site import Node
 
 _CRYPTO = (
     (

@@ -20,13 +20,13 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from qslogs.synth.clock import DAY, MINUTE, fmt_net
-from qslogs.synth.context import Ctx, Outcome
-from qslogs.synth.ids import Ids
-from qslogs.synth.rows import Rows
-from qslogs.synth.runs import run_task
-from qslogs.synth.sink import Row
-from qslogs.synth.site import App, Node, Task, User
+from qslogs_synth.clock import DAY, MINUTE, fmt_net
+from qslogs_synth.context import Ctx, Outcome
+from qslogs_synth.ids import Ids
+from qslogs_synth.rows import Rows
+from qslogs_synth.runs import run_task
+from qslogs_synth.sink import Row
+from qslogs_synth.site import App, Node, Task, User
 
 
 @dataclass(frozen=True)

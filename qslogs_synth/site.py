@@ -10,8 +10,8 @@ import random
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from qslogs.synth.clock import DAY, HOUR, MINUTE, from_ms, local_to_ms
-from qslogs.synth.ids import Ids
+from qslogs_synth.clock import DAY, HOUR, MINUTE, from_ms, local_to_ms
+from qslogs_synth.ids import Ids
 
 DIRECTORY = "CORP"
 SERVICE_USER = "CORP\\svc_qlik"

@@ -1,4 +1,4 @@
-"""``python -m qslogs.synth OUT_DIR [--seed N] [--target-mb N] [--zip]``: thin CLI over generate_bundle."""
+"""``python -m qslogs_synth OUT_DIR [--seed N] [--target-mb N] [--zip]``: thin CLI over generate_bundle."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from pathlib import Path
 
 import click
 
-from qslogs.synth import DEFAULT_SEED, generate_bundle, write_collector_zip
-from qslogs.synth.ids import Ids
+from qslogs_synth import DEFAULT_SEED, generate_bundle, write_collector_zip
+from qslogs_synth.ids import Ids
 
 
 @click.command()
@@ -25,7 +25,7 @@ from qslogs.synth.ids import Ids
 def main(out_dir: Path, seed: int, target_mb: float | None, nodes: int, make_zip: bool) -> None:
     """Write a synthetic Qlik Sense Log Collector bundle to OUT_DIR/bundle, plus TRUTH.json and a QVD.
 
-    Example: python -m qslogs.synth sample_data
+    Example: python -m qslogs_synth sample_data
     """
     t0 = time.perf_counter()
     root = generate_bundle(out_dir, seed=seed, target_mb=target_mb, nodes=nodes)

@@ -10,9 +10,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from qslogs.synth.clock import MINUTE, fmt_clf, fmt_iso, fmt_net, fmt_net_colon, fmt_nodejs_name, local
-from qslogs.synth.context import Ctx
-from qslogs.synth.headers import (
+from qslogs_synth.clock import MINUTE, fmt_clf, fmt_iso, fmt_net, fmt_net_colon, fmt_nodejs_name, local
+from qslogs_synth.context import Ctx
+from qslogs_synth.headers import (
     DATAPROFILING,
     ENGINE_DAILY_PERFORMANCE,
     ENGINE_DAILY_SERVICE,
@@ -21,7 +21,7 @@ from qslogs.synth.headers import (
     ENGINE_DAILY_SYSTEM,
     NODEJS,
 )
-from qslogs.synth.site import NODEJS_VERSION, Node
+from qslogs_synth.site import NODEJS_VERSION, Node
 
 _PORTS = {
     "AboutService": 9032,

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from qslogs.synth.clock import fmt_mdy, fmt_net, fmt_script
-from qslogs.synth.context import Ctx, Outcome, ScriptFile, iso, script_path
-from qslogs.synth.engine_session import engine_close, engine_open
-from qslogs.synth.scriptlog import SCRIPTS, render
-from qslogs.synth.site import Node, Task
+from qslogs_synth.clock import fmt_mdy, fmt_net, fmt_script
+from qslogs_synth.context import Ctx, Outcome, ScriptFile, iso, script_path
+from qslogs_synth.engine_session import engine_close, engine_open
+from qslogs_synth.scriptlog import SCRIPTS, render
+from qslogs_synth.site import Node, Task
 
 SA = "INTERNAL\\sa_scheduler"
 

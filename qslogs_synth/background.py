@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from qslogs.synth.clock import DAY, HOUR, MINUTE, fmt_net
-from qslogs.synth.context import Ctx
-from qslogs.synth.restarts import restart
-from qslogs.synth.site import SERVICE_USER, Node
+from qslogs_synth.clock import DAY, HOUR, MINUTE, fmt_net
+from qslogs_synth.context import Ctx
+from qslogs_synth.restarts import restart
+from qslogs_synth.site import SERVICE_USER, Node
 
 
 def _counters(ctx: Ctx, node: Node, lo: int, hi: int) -> None:

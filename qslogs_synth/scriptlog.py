@@ -10,7 +10,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 
-from qslogs.synth.clock import fmt_script
+from qslogs_synth.clock import fmt_script
 
 _NBSP = "\u00a0"
 _HEADER = (

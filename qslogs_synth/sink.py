@@ -24,10 +24,10 @@ from dataclasses import dataclass
 from operator import itemgetter
 from pathlib import Path
 
-from qslogs.synth.clock import DAY, fmt_rolled
-from qslogs.synth.headers import SIGNED, header_for, level_of
-from qslogs.synth.ids import Ids
-from qslogs.synth.site import Node
+from qslogs_synth.clock import DAY, fmt_rolled
+from qslogs_synth.headers import SIGNED, header_for, level_of
+from qslogs_synth.ids import Ids
+from qslogs_synth.site import Node
 
 #: (utc_ms, insertion order, text without Sequence#, tag or None)
 Row = tuple[int, int, str, str | None]

@@ -12,11 +12,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from qslogs.synth.activity import Session, proxy_session
-from qslogs.synth.clock import DAY, HOUR, local
-from qslogs.synth.context import Ctx, iso
-from qslogs.synth.license_events import ACCESS, Allocation, allocate, deny, maintenance, remove, use
-from qslogs.synth.site import App, User, business_hours_ms, local_at
+from qslogs_synth.activity import Session, proxy_session
+from qslogs_synth.clock import DAY, HOUR, local
+from qslogs_synth.context import Ctx, iso
+from qslogs_synth.license_events import ACCESS, Allocation, allocate, deny, maintenance, remove, use
+from qslogs_synth.site import App, User, business_hours_ms, local_at
 
 PROFESSIONAL_CAPACITY = 15
 ANALYZER_CAPACITY = 40

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from qslogs.synth.clock import fmt_script
-from qslogs.synth.context import Ctx, ScriptFile, iso, script_path
-from qslogs.synth.scriptlog import Failure, render
-from qslogs.synth.site import App, Node
+from qslogs_synth.clock import fmt_script
+from qslogs_synth.context import Ctx, ScriptFile, iso, script_path
+from qslogs_synth.scriptlog import Failure, render
+from qslogs_synth.site import App, Node
 
 
 def engine_open(ctx: Ctx, x: Node, t: int, app: App, udir: str, uid: str, session_id: str, psid: str) -> int:

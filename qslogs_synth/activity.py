@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from qslogs.synth.clock import MINUTE
-from qslogs.synth.context import Ctx
-from qslogs.synth.site import App, Node, User
+from qslogs_synth.clock import MINUTE
+from qslogs_synth.context import Ctx
+from qslogs_synth.site import App, Node, User
 
 AGENT = (
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/129.0.0.0 "

@@ -18,14 +18,14 @@ from collections.abc import Iterable
 from datetime import date, timedelta
 from typing import Any
 
-from qslogs.synth.activity import proxy_session
-from qslogs.synth.clock import MINUTE, local
-from qslogs.synth.context import Ctx, Outcome, iso
-from qslogs.synth.engine_session import manual_reload
-from qslogs.synth.license_events import Allocation, use
-from qslogs.synth.runs import run_task
-from qslogs.synth.scriptlog import Failure
-from qslogs.synth.site import Node, Task, local_at
+from qslogs_synth.activity import proxy_session
+from qslogs_synth.clock import MINUTE, local
+from qslogs_synth.context import Ctx, Outcome, iso
+from qslogs_synth.engine_session import manual_reload
+from qslogs_synth.license_events import Allocation, use
+from qslogs_synth.runs import run_task
+from qslogs_synth.scriptlog import Failure
+from qslogs_synth.site import Node, Task, local_at
 
 HTTP_401 = "HTTP protocol error 401 (Unauthorized): The server refused the request."
 HTTP_401_QVX = (

@@ -10,9 +10,9 @@ from __future__ import annotations
 import bisect
 import zlib
 
-from qslogs.synth.clock import fmt_net, fmt_net_utc
-from qslogs.synth.ids import Ids
-from qslogs.synth.site import (
+from qslogs_synth.clock import fmt_net, fmt_net_utc
+from qslogs_synth.ids import Ids
+from qslogs_synth.site import (
     ENGINE_VERSION_NEW,
     ENGINE_VERSION_OLD,
     EXE_VERSION_NEW,
