@@ -67,6 +67,7 @@ def sorted_members(bundle: Path) -> list[Member]:
         return list(opened.members)
 
 
+@pytest.mark.slow
 def test_units_in_worker_processes_equal_a_serial_read(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("QSLOGS_WORKERS", "1")
     monkeypatch.setattr(qslogs.frames, "SMALL_FILE_BYTES", -1)
@@ -76,6 +77,7 @@ def test_units_in_worker_processes_equal_a_serial_read(monkeypatch: pytest.Monke
     _assert_same(load_frames([SAMPLE]), alone)
 
 
+@pytest.mark.slow
 def test_spilled_records_read_back_as_in_memory_ones() -> None:
     """With ``spill_bytes=0`` every part goes to temporary Arrow files; kinds, columns, heights, records
     and every analysis result are those of the in-memory read."""

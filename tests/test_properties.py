@@ -23,6 +23,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import polars as pl
+import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
@@ -133,6 +134,7 @@ def _check_accounting(family: Family, data: bytes, parsed: object) -> None:
     assert (parsed.bad_lines["text"].str.len_chars() <= 4096).all()
 
 
+@pytest.mark.slow
 @PROPERTY
 @given(log_files(), st.booleans())
 def test_tabular_parser_accounts_for_every_line(generated: tuple[Family, str, bytes], strict: bool) -> None:

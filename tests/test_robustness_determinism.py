@@ -69,6 +69,7 @@ def without_generation_time(html: str) -> str:
     return html.replace(match.group(1), "GENERATED").replace(match.group(2), "GENERATED")
 
 
+@pytest.mark.slow
 def test_inspect_parse_and_report_are_byte_identical_across_processes(tmp_path: Path) -> None:
     source = bundle_input()
     outputs = []

@@ -109,6 +109,7 @@ def test_duckdb_finds_the_planted_reload_failures(parsed: Path) -> None:
         (t["script_log"], t["root_cause"]) for t in planted_manual]
 
 
+@pytest.mark.slow
 def test_parallel_read_equals_serial_read(monkeypatch: pytest.MonkeyPatch) -> None:
     """Two worker processes (forced on the small sample) give the same frames, counts and issues."""
     monkeypatch.setenv("QSLOGS_WORKERS", "1")
@@ -124,6 +125,7 @@ def test_parallel_read_equals_serial_read(monkeypatch: pytest.MonkeyPatch) -> No
     assert parallel.meta == serial.meta
 
 
+@pytest.mark.slow
 def test_a_worker_that_dies_leaves_its_files_to_the_caller(monkeypatch: pytest.MonkeyPatch) -> None:
     """A worker that ends without answering (killed for memory, say) costs speed, not files."""
     import subprocess

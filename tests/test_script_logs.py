@@ -394,6 +394,7 @@ _LINE = st.one_of(
 )
 
 
+@pytest.mark.slow
 @settings(max_examples=200, deadline=None)
 @given(st.one_of(
     st.binary(max_size=600),
