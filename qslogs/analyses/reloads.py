@@ -126,7 +126,7 @@ def build(results: dict[str, pl.DataFrame], frames: Frames, options: AnalysisOpt
     manual = manual.join(context_lists_manual(manual, results["script_context"]), on="script_log", how="left")
 
     now = options.until or frames.time_span[1]
-    monitors = health.monitoring_apps(runs, manual, now, options.stale_hours)
+    monitors = health.monitoring_apps(runs, manual, now, options.stale_hours, _has_scheduler(frames))
     tasks = health.task_summary(runs)
     local = health.local_start(runs, frames.offsets)
     meta = {

@@ -117,7 +117,13 @@ def render_reloads(data: dict[str, Any]) -> str:
         f"now = {_when(data['meta']['now'])})",
     ]
     for app in data["monitoring_apps"]:
-        verdict = {"stale": "STALE", "fresh": "fresh", "unknown": "no reload seen"}[app["verdict"]]
+        verdict = {
+            "ok": "ok",
+            "failing": "FAILING",
+            "stale": "STALE",
+            "missing": "NO TASK",
+            "unknown": "no reload seen",
+        }.get(app["verdict"], app["verdict"])
         lines.append(
             f"  {app['name']:<20} {verdict:<15} last success {_when(app['last_success']) or 'none':<16}  "
             f"last attempt {_when(app['last_attempt']) or 'none':<16} {app['last_status'] or ''}"
