@@ -108,7 +108,8 @@ def test_options_until_stale_hours_and_failed_only(story: Path) -> None:
     fresh = json.loads(invoke(str(story), "--json", "-q", "--until", "2024-03-04T12:00").output)
     assert fresh["monitoring_apps"][0]["verdict"] == "ok" and len(fresh["runs"]) == 1
     lenient = json.loads(invoke(str(story), "--json", "-q", "--stale-hours", "100").output)
-    assert lenient["monitoring_apps"][0]["verdict"] == "ok" and lenient["meta"]["stale_hours"] == 100
+    # within 100 h of its last success, but its last attempts failed: failing, not ok
+    assert lenient["monitoring_apps"][0]["verdict"] == "failing" and lenient["meta"]["stale_hours"] == 100
     failed = json.loads(invoke(str(story), "--json", "-q", "--failed-only", "--since", "2024-03-06").output)
     assert {r["outcome"] for r in failed["runs"]} == {"failed"} and len(failed["runs"]) == 2
     bad = invoke(str(story), "--stale-hours", "0")
