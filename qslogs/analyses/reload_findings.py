@@ -161,7 +161,8 @@ def _monitor_finding(analysis: str, m: dict[str, Any], runs: pl.DataFrame) -> Fi
             else f"{what[0].upper()}{what[1:]} was not refreshed in the period of the bundle."
         )
     else:
-        title = f"{name} is failing: its last {m['failures_since_success']} reload(s) failed"
+        n = m["failures_since_success"]
+        title = f"{name} is failing since {short_time(m['failing_since'])} ({n} failed reload{'s' if n != 1 else ''})"
         stale_at = _day_words(m["stale_at"], now) if isinstance(m["stale_at"], datetime) else "?"
         outlook = f"{what[0].upper()}{what[1:]} goes stale at {stale_at}."
     if persistence == PERSISTENT and root.get("class") in _UNTIL:
