@@ -114,8 +114,10 @@ def generate_bundle(
         lic_truth["professional"]["allocated_at_end"],
         lic_truth["professional"]["used_at_end"],
     )
+    if scenario is not None:  # a scenario is about the monitoring apps: its licenses have room to grow
+        monitoring.roomy_analyzer(lic_truth, to_ms(end))
     ana = (
-        licenses.ANALYZER_CAPACITY,
+        lic_truth["capacity"]["analyzer"],
         lic_truth["analyzer"]["allocated_at_end"],
         lic_truth["analyzer"]["used_at_end"],
     )

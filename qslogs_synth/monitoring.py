@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from qslogs_synth.clock import MINUTE
+from qslogs_synth.clock import DAY, MINUTE
 from qslogs_synth.context import Ctx, Outcome, iso
 from qslogs_synth.license_events import deny
 from qslogs_synth.scriptlog import Failure
@@ -33,6 +33,9 @@ LM_MINUTE = 48
 #: Denials per monitoring-app reload (one per REST connection call that goes through the proxy).
 DENIALS_PER_RELOAD = 3
 SERVICE_IP = "::1"
+#: Analyzer licenses bought in a scenario bundle: room for years of the story's growth, so nothing about
+#: licenses is critical and a scenario's first screen is about its monitoring apps.
+SCENARIO_ANALYZER_CAPACITY = 100
 
 
 def check(scenario: str | None) -> None:
@@ -86,3 +89,11 @@ def service_denials(ctx: Ctx, reload_starts: list[int]) -> dict[str, Any]:
         "last_utc": iso(max(times)) if times else None,
         "per_reload": DENIALS_PER_RELOAD,
     }
+
+
+def roomy_analyzer(lic_truth: dict[str, Any], end_ms: int) -> None:
+    """Raise the Analyzer capacity of the license truth to SCENARIO_ANALYZER_CAPACITY (CalInfo follows)."""
+    ana = lic_truth["analyzer"]
+    lic_truth["capacity"]["analyzer"] = SCENARIO_ANALYZER_CAPACITY
+    months = (SCENARIO_ANALYZER_CAPACITY - ana["allocated_at_end"]) / ana["growth_users_per_month"]
+    ana["projected_exhaustion_utc"] = iso(end_ms + int(months * 30.44 * DAY))

@@ -23,7 +23,8 @@ SCRIPT_LOG_ROWS = 300
 #: Tasks drawn in the durations chart at most (the ones with the most runs); one colour each.
 DURATION_SERIES = 6
 KIND_WORDS = {"script": "script", "initiation": "initiation"}
-VERDICT_SEVERITY = {"fresh": "ok", "stale": "critical", "unknown": "info"}
+#: Badge of a verdict when no finding tells its severity (the finding's severity wins: one rule table).
+VERDICT_SEVERITY = {"ok": "ok", "failing": "warning", "stale": "critical", "missing": "warning", "unknown": "info"}
 
 
 def context_value(
@@ -64,7 +65,10 @@ def reloads_section(result: AnalysisResult, data: dict[str, Any]) -> Section:
     t = result.tables
     runs: list[dict[str, Any]] = t.get("runs") or []
     meta: dict[str, Any] = t.get("meta") or {}
-    blocks = [_monitors(t.get("monitoring_apps") or [])]
+    severity = {
+        (f.data.get("name"), f.data.get("verdict")): str(f.severity) for f in result.findings if "verdict" in f.data
+    }
+    blocks = [_monitors(t.get("monitoring_apps") or [], severity)]
     failed = [r for r in runs if r.get("outcome") in FAILED]
     failed_rows = []
     for r in failed:
@@ -137,7 +141,7 @@ def _statement(r: dict[str, Any]) -> str:
     return f"Statement running (script line {line}):\n{stmt}" if stmt else ""
 
 
-def _monitors(monitors: list[dict[str, Any]]) -> Block:
+def _monitors(monitors: list[dict[str, Any]], severity: dict[tuple[Any, Any], str]) -> Block:
     callouts = []
     rows = []
     for m in monitors:
@@ -147,7 +151,7 @@ def _monitors(monitors: list[dict[str, Any]]) -> Block:
         rows.append(
             {
                 **m,
-                "verdict_sev": VERDICT_SEVERITY.get(verdict, "info"),
+                "verdict_sev": severity.get((m.get("name"), verdict)) or VERDICT_SEVERITY.get(verdict, "info"),
                 "verdict": verdict,
                 "cause": details(cause, str(root.get("hint") or "")) if cause else None,
                 "task_list": ", ".join(m.get("tasks") or []),
@@ -161,6 +165,15 @@ def _monitors(monitors: list[dict[str, Any]]) -> Block:
                     cause,
                 )
             )
+        elif verdict == "failing":
+            callouts.append(
+                Callout(
+                    severity.get((m.get("name"), verdict)) or "warning",
+                    f"{m.get('name')} is failing since {fmt_ts(m.get('failing_since'))}: its data goes stale at "
+                    f"{fmt_ts(m.get('stale_at'))}",
+                    cause,
+                )
+            )
     table = make_table(
         "t-reloads-monitors",
         [
@@ -169,6 +182,7 @@ def _monitors(monitors: list[dict[str, Any]]) -> Block:
             Column("verdict", "State"),
             Column("last_success", "Last success", "ts"),
             Column("age_hours", "Age (h)", "num"),
+            Column("stale_at", "Stale at", "ts", "last success + the stale window (--stale-hours)"),
             Column("last_attempt", "Last attempt", "ts"),
             Column("last_status", "Last status"),
             Column("failures_since_success", "Failures since", "int"),
