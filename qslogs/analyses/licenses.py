@@ -179,6 +179,8 @@ def _findings(
             title = f"{access_type}: already over capacity ({fc.in_use:g} allocated, {cap} licenses); {trend}"
         elif fc.status == "at-capacity":
             title = f"{access_type}: at capacity (all {cap} licenses allocated); {trend}"
+        elif fc.status == "no-fit":
+            title = f"{access_type}: {fc.in_use:g} of {cap} licenses allocated; no forecast ({row['no_fit_reason']})"
         elif fc.status == "never":
             title = f"{access_type}: {trend}; {cap} licenses never run out at this rate"
         else:
@@ -191,7 +193,7 @@ def _findings(
             else Severity.WARNING
             if months is not None and months < WARNING_MONTHS
             else Severity.INFO
-            if fc.status in ("unknown-capacity", "exhausts")
+            if fc.status in ("unknown-capacity", "exhausts", "no-fit")
             else Severity.OK
         )
         out.append(Finding(NAME, severity, title, row["statement"], to_jsonable(row)))

@@ -86,7 +86,13 @@ def _facts(capacity: dict[str, Any], forecast: dict[str, dict[str, Any]]) -> lis
         note = f"of {fmt_int(d['capacity'])} bought" if d.get("capacity") is not None else "capacity unknown"
         if fc.get("exhaustion_date"):
             note += f"; runs out ~{str(fc['exhaustion_date'])[:7]}"
-        facts.append(Fact(f"{d['access_type']} allocated", fmt_int(d.get("in_use")), note, css))
+        shown = fc.get("in_use", d.get("in_use"))
+        if fc.get("in_use_source"):
+            note += f"; from {fc['in_use_source']}"
+        other = fc.get("in_use_other")
+        if other:
+            note += f" ({other['source']} say {fmt_int(other['value'])})"
+        facts.append(Fact(f"{d['access_type']} allocated", fmt_int(shown), note, css))
     return facts
 
 

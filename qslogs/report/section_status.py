@@ -90,11 +90,15 @@ def license_tiles(result: AnalysisResult) -> list[Fact]:
         else:
             runway = {
                 "never": "never runs out at this rate",
+                "no-fit": "no forecast: too few monthly points",
                 "over-capacity": "over capacity",
                 "at-capacity": "at capacity",
                 "unknown-capacity": "bought unknown: give --" + str(row.get("access_type", "")).lower(),
             }.get(str(status), str(status or ""))
         note = f"allocated / bought · {runway} · from {row.get('in_use_source')}"
+        other = row.get("in_use_other")
+        if other:
+            note += f" ({other['source']} say {fmt_int(other['value'])})"
         severity = _severity_of(result, access_type=row.get("access_type")) or "info"
         out.append(Fact(str(row.get("access_type")), value, note, severity))
     return out
