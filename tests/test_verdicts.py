@@ -316,3 +316,46 @@ def test_scenario_service_denials_match_what_was_planted(
     assert people == expected
     activity = next(f for f in analysed["healthy"]["activity"].findings if "errors and" in f.title)
     assert "of them license denials" in activity.title
+
+
+# -- upgrades and restarts ----------------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_engine_upgrade_and_restarts_per_node(
+    scenarios: dict[str, tuple[Path, dict[str, Any]]], analysed: dict[str, dict[str, AnalysisResult]]
+) -> None:
+    truth = scenarios["healthy"][1]
+    upgrade = _at(truth["timeline"]["engine_upgrade_utc"])
+    data = reloads_json(analysed["healthy"]["reloads"])
+    central = truth["nodes"][0]["hostname"].lower()  # qslogs names hosts in lower case
+    # the engine of the central node is upgraded at the planted instant: its Exe Version changes then
+    changes = [c for c in data["version_changes"] if c["host"] == central]
+    assert {(c["from"], c["to"]) for c in changes} == {("12.1657.30100.0409.10", "14.187.40200.0409.10")}
+    for c in changes:
+        assert _at(c["last_old"]) < upgrade <= _at(c["first_new"]) < upgrade + timedelta(minutes=10)
+    finding = next(f for f in analysed["healthy"]["reloads"].findings if "upgraded inside the bundle" in f.title)
+    assert finding.severity is Severity.INFO and finding.title.startswith(f"{central} was upgraded")
+    # every planted restart of the central node inside the logs' period has its start-up lines
+    node = next(r for r in data["restarts"] if r["host"] == central)
+    seen = [_at(t) for t in node["times"]]
+    first = min(seen)
+    planted = [
+        _at(t) for t in truth["timeline"]["restarts_utc"][truth["nodes"][0]["fqdn"]] if _at(t) >= first
+    ]
+    assert planted and all(any(abs(s - p) < timedelta(minutes=5) for s in seen) for p in planted)
+    assert set(node["services"]) >= {"Engine", "Repository", "Proxy", "Scheduler"}
+
+
+def test_license_forecast_needs_three_monthly_points(tmp_path: Path) -> None:
+    from test_license_support import planted, write_bundle
+
+    from qslogs.analyses.base import AnalysisOptions
+
+    history = planted(analyzer_start=3, rate=2.0, professional=2, months=1)
+    frames = load_frames([write_bundle(tmp_path, history)])
+    data = license_json(license_analysis(frames, AnalysisOptions(analyzer=40, professional=10)))
+    fc = next(r for r in data["forecast"] if r["access_type"] == "Analyzer")
+    assert fc["status"] == "no-fit" and fc["exhaustion_date"] is None
+    assert fc["no_fit_reason"].startswith("only ") and "a forecast needs 3" in fc["no_fit_reason"]
+    assert "no forecast: only" in fc["statement"]

@@ -15,6 +15,7 @@ from qslogs.analyses.base import AnalysisResult
 from qslogs.report.charts import Series, heatmap, line_chart
 from qslogs.report.filters import fmt_duration, fmt_int, fmt_ts, ts_ms
 from qslogs.report.model import Block, Callout, Chart, Column, Section
+from qslogs.report.section_nodes import nodes_block
 from qslogs.report.sections import details, make_table
 
 FAILED = ("failed", "aborted")
@@ -126,6 +127,7 @@ def reloads_section(result: AnalysisResult, data: dict[str, Any]) -> Section:
     blocks.append(_durations(t.get("durations") or []))
     blocks.append(_manual(t.get("manual_reloads") or []))
     blocks.append(_script_logs(t.get("script_logs") or []))
+    blocks.append(nodes_block(t.get("version_changes") or [], t.get("restarts") or []))
     cover = meta.get("script_logs_cover")
     intro = "Which reloads failed, where (in the script or at initiation) and why. " + (
         f"Script logs in the bundle cover {fmt_ts(cover[0], 'day')} to {fmt_ts(cover[1], 'day')}."
