@@ -510,8 +510,8 @@ def _monitor_week(tmp_path: Path) -> Path:
             72,
             "failing",
             "critical",
-            "License Monitor is failing: its last 2 reload(s) failed: HTTP 401 from data connection "
-            "monitor_apps_REST_license_user",
+            "License Monitor is failing since 2024-03-05 01:00 UTC (2 failed reloads): HTTP 401 from data "
+            "connection monitor_apps_REST_license_user",
         ),
         # the day-3 reload has started but not finished: it does not count yet (71.99 h is "2 days")
         (
