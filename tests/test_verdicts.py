@@ -359,3 +359,33 @@ def test_license_forecast_needs_three_monthly_points(tmp_path: Path) -> None:
     assert fc["status"] == "no-fit" and fc["exhaustion_date"] is None
     assert fc["no_fit_reason"].startswith("only ") and "a forecast needs 3" in fc["no_fit_reason"]
     assert "no forecast: only" in fc["statement"]
+
+
+# -- the generator's scenarios, read from the files themselves ------------------------------------------------
+
+
+@pytest.mark.slow
+def test_scenario_files_hold_what_truth_says(scenarios: dict[str, tuple[Path, dict[str, Any]]]) -> None:
+    """Counted in the written logs with plain text matching, not with qslogs."""
+    for name, (root, truth) in scenarios.items():
+        lines = [
+            line
+            for f in root.rglob("*License_Repository*")
+            for line in f.read_text(encoding="utf-8-sig").splitlines()
+            if "\tUsageDenied\tCORP\\svc_qlik\t" in line  # Operation, then UserName
+        ]
+        assert len(lines) == truth["reloads"]["service_denials"]["count"], name
+        assert all('Hostname: "::1"' in line for line in lines)
+        executions = [
+            line
+            for f in root.rglob("*TaskExecution_Scheduler*")
+            for line in f.read_text(encoding="utf-8-sig").splitlines()
+            if "Reload License Monitor" in line
+        ]
+        lm = truth["reloads"]["license_monitor"]
+        assert len(executions) == lm["runs"], name
+        failed = [line for line in executions if "\tFinishedFail\t" in line]
+        assert len(failed) == {"healthy": 0, "failing": 8, "stale": 30, "missing": 0}[name]
+    end = _at(scenarios["failing"][1]["generator"]["end_utc"])
+    last_ok = _at(scenarios["failing"][1]["reloads"]["license_monitor"]["last_success_utc"])
+    assert timedelta(hours=7.5) < end - last_ok < timedelta(hours=8.5)
