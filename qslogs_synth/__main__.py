@@ -10,6 +10,7 @@ import click
 
 from qslogs_synth import DEFAULT_SEED, generate_bundle, write_collector_zip
 from qslogs_synth.ids import Ids
+from qslogs_synth.monitoring import SCENARIOS
 
 
 @click.command()
@@ -22,13 +23,23 @@ from qslogs_synth.ids import Ids
 )
 @click.option("--nodes", type=int, default=2, show_default=True, help="Number of nodes (1 central + rims).")
 @click.option("--zip", "make_zip", is_flag=True, help="Also write the bundle as a Log Collector zip.")
-def main(out_dir: Path, seed: int, target_mb: float | None, nodes: int, make_zip: bool) -> None:
+@click.option(
+    "--scenario",
+    type=click.Choice(SCENARIOS),
+    default=None,
+    help="Plant this License Monitor state instead of the default story: healthy (hourly, all ok), failing "
+    "(last 8 hourly runs: HTTP 401), stale (last 30 runs: 401), missing (no task); all add the service "
+    "account's license denials.",
+)
+def main(
+    out_dir: Path, seed: int, target_mb: float | None, nodes: int, make_zip: bool, scenario: str | None
+) -> None:
     """Write a synthetic Qlik Sense Log Collector bundle to OUT_DIR/bundle, plus TRUTH.json and a QVD.
 
-    Example: python -m qslogs_synth sample_data
+    Example: python -m qslogs_synth sample_data; python -m qslogs_synth /tmp/failing --scenario failing
     """
     t0 = time.perf_counter()
-    root = generate_bundle(out_dir, seed=seed, target_mb=target_mb, nodes=nodes)
+    root = generate_bundle(out_dir, seed=seed, target_mb=target_mb, nodes=nodes, scenario=scenario)
     size = sum(p.stat().st_size for p in root.rglob("*") if p.is_file())
     secs = time.perf_counter() - t0
     click.echo(f"bundle: {root} ({size / 1e6:.1f} MB in {secs:.1f} s, {size / 1e6 / secs:.1f} MB/s)")

@@ -12,7 +12,7 @@ import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 
-from qslogs_synth import background, licenses, reloads
+from qslogs_synth import background, licenses, monitoring, reloads
 from qslogs_synth.activity import client_ip
 from qslogs_synth.bulk import add_bulk
 from qslogs_synth.clock import to_ms
@@ -74,6 +74,7 @@ def generate_bundle(
     end: datetime = DEFAULT_END,
     target_mb: float | None = None,
     nodes: int = 2,
+    scenario: str | None = None,
 ) -> Path:
     """Write a synthetic, unzipped Log Collector bundle and its answer key; return the bundle folder.
 
@@ -82,7 +83,11 @@ def generate_bundle(
     (every planted fact with its expected values and file:line locations), ``README.md`` and
     ``qvd/license_allocation_history.qvd``.  ``target_mb`` (1 MB = 10**6 bytes of bundle files) adds
     filler traffic until the bundle is about that size; without it the bundle is a few MB.
+    ``scenario`` (``healthy``, ``failing``, ``stale``, ``missing``; :mod:`qslogs_synth.monitoring`) plants
+    that state of the License Monitor plus the service account's license denials; None keeps the default
+    story (the License Monitor fails two days after the upgrade, then recovers).
     """
+    monitoring.check(scenario)
     out_dir = Path(out_dir)
     root = out_dir / "bundle"
     if root.exists():
@@ -101,7 +106,7 @@ def generate_bundle(
     ctx = Ctx(site, sink, Rows(site, ids), ids, random.Random(f"{seed}:story"))
 
     lic_truth, allocations = licenses.generate(ctx, [site.apps[a] for a in _USER_APPS])
-    reload_truth = reloads.generate(ctx, allocations)
+    reload_truth = reloads.generate(ctx, allocations, scenario)
     warnings = background.generate(ctx)
 
     pro = (
@@ -109,8 +114,10 @@ def generate_bundle(
         lic_truth["professional"]["allocated_at_end"],
         lic_truth["professional"]["used_at_end"],
     )
+    if scenario is not None:  # a scenario is about the monitoring apps: its licenses have room to grow
+        monitoring.roomy_analyzer(lic_truth, to_ms(end))
     ana = (
-        licenses.ANALYZER_CAPACITY,
+        lic_truth["capacity"]["analyzer"],
         lic_truth["analyzer"]["allocated_at_end"],
         lic_truth["analyzer"]["used_at_end"],
     )

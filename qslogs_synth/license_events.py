@@ -285,9 +285,9 @@ def use(ctx: Ctx, a: Allocation, t: int, psid: str, ppid: str) -> None:
             )
 
 
-def deny(ctx: Ctx, user: User, t: int, psid: str, ppid: str) -> None:
-    """License rows of a visit by a user without an allocation (``UsageDenied``)."""
-    ip = client_ip(ctx, user)
+def deny(ctx: Ctx, user: User, t: int, psid: str, ppid: str, ip: str | None = None) -> None:
+    """License rows of a visit by a user without an allocation (``UsageDenied``), from ``ip``."""
+    ip = ip or client_ip(ctx, user)
     _lic_row(
         ctx,
         t,

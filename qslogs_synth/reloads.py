@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from datetime import date, timedelta
 from typing import Any
 
+from qslogs_synth import monitoring
 from qslogs_synth.activity import proxy_session
 from qslogs_synth.clock import MINUTE, local
 from qslogs_synth.context import Ctx, Outcome, iso
@@ -123,17 +124,23 @@ def _connection_change(ctx: Ctx, t: int, what: str) -> dict[str, str]:
     return {"utc": iso(t), "user": admin.qualified, "connection": LM_CONNECTION, "change": what}
 
 
-def generate(ctx: Ctx, allocations: list[Allocation]) -> dict[str, Any]:
-    """Write the week of reloads; return the reload truth (every execution and every planted failure)."""
+def generate(ctx: Ctx, allocations: list[Allocation], scenario: str | None = None) -> dict[str, Any]:
+    """Write the week of reloads; return the reload truth (every execution and every planted failure).
+
+    ``scenario`` (see :mod:`qslogs_synth.monitoring`) replaces the License Monitor story; None keeps it.
+    """
     site, rng = ctx.site, ctx.rng
     tasks = make_tasks(ctx)
     up_day = local(site.upgrade_ms).date()
     lm_fail_days = [up_day + timedelta(days=1), up_day + timedelta(days=2)]
     plan: dict[int, tuple[str, Outcome]] = {}
-    lm = tasks["lm"]
-    for n, day in enumerate(lm_fail_days):
-        err = HTTP_401 if n == 0 else HTTP_401_QVX
-        plan[_on(day, lm.times)] = ("lm", Outcome("FinishedFail", Failure(3, (err,)), error_class="auth"))
+    if scenario is None:
+        lm = tasks["lm"]
+        for n, day in enumerate(lm_fail_days):
+            err = HTTP_401 if n == 0 else HTTP_401_QVX
+            plan[_on(day, lm.times)] = ("lm", Outcome("FinishedFail", Failure(3, (err,)), error_class="auth"))
+    else:
+        plan.update(monitoring.plan(ctx, tasks, scenario, schedule, HTTP_401_QVX))
     hr_day = up_day - timedelta(days=2)  # the DST-change Sunday: 02:05 local happens twice
     plan[_on(hr_day, tasks["hr"].times)] = (
         "hr",
@@ -157,7 +164,7 @@ def generate(ctx: Ctx, allocations: list[Allocation]) -> dict[str, Any]:
         _, outcome = plan.get(t, (key, Outcome()))
         rec = run_task(ctx, tasks[key], t, outcome)
         executions.append(rec)
-        if key == "lm" and outcome.failure is not None:  # one retry a minute after the failure
+        if scenario is None and key == "lm" and outcome.failure is not None:  # a retry a minute after
             retry = Outcome("FinishedFail", outcome.failure, max_retries=True, error_class="auth")
             stop = int(rec["duration_ms"]) + t + 15
             executions.append(
@@ -168,9 +175,8 @@ def generate(ctx: Ctx, allocations: list[Allocation]) -> dict[str, Any]:
         _connection_change(ctx, local_at(lm_fail_days[-1], 15, 40, 9) + 87, "credentials changed"),
     ]
     manual = _manual(ctx, allocations, local_at(lm_fail_days[-1], 13, 47, 20))
-    lm_runs = [e for e in executions if e["task_id"] == lm.task_id]
-    lm_failed = [e for e in lm_runs if e["status"] != "FinishedSuccess"]
-    return {
+    monitor_starts = sorted(t for t, k in runs if k in ("lm", "om"))
+    truth: dict[str, Any] = {
         "window": {"start_utc": iso(site.story_start_ms), "end_utc": iso(site.end_ms)},
         "tasks": [
             {
@@ -185,33 +191,58 @@ def generate(ctx: Ctx, allocations: list[Allocation]) -> dict[str, Any]:
             for k, v in tasks.items()
         ],
         "executions": executions,
-        "license_monitor": {
-            "task_id": lm.task_id,
-            "app_id": lm.app.app_id,
-            "connection": LM_CONNECTION,
-            "failed_local_dates": sorted(
-                {f"{e['start_time'][:4]}-{e['start_time'][4:6]}-{e['start_time'][6:8]}" for e in lm_failed}
-            ),
-            "failed_execution_ids": [e["execution_id"] for e in lm_runs if e["status"] != "FinishedSuccess"],
-            "errors": [f"Error: {HTTP_401}", f"Error: {HTTP_401_QVX}"],
-            "last_failure_utc": max(e["stop_utc"] for e in lm_runs if e["status"] != "FinishedSuccess"),
-            "recovered_execution_id": next(
-                e["execution_id"]
-                for e in lm_runs
-                if e["status"] == "FinishedSuccess"
-                and e["start_utc"] > max(f["stop_utc"] for f in lm_runs if f["status"] != "FinishedSuccess")
-            ),
-            "last_status": lm_runs[-1]["status"],
-            "runs": len(lm_runs),
-            "explanation": (
-                "HTTP 401 from a monitor_apps_REST_* connection: its stored credentials were changed"
-            ),
-        },
+        "license_monitor": _lm_truth(tasks.get("lm"), executions, scenario),
         "operations_monitor": {"task_id": tasks["om"].task_id, "all_succeeded": True},
         "connection_changes": changes,
         "manual_reload": manual,
         "failures": [e for e in executions if e["status"] != "FinishedSuccess"] + [manual],
     }
+    if scenario is not None:
+        truth["scenario"] = scenario
+        truth["service_denials"] = monitoring.service_denials(ctx, monitor_starts)
+    return truth
+
+
+def _lm_truth(lm: Task | None, executions: list[dict[str, Any]], scenario: str | None) -> dict[str, Any]:
+    """What was planted for the License Monitor, and the verdict qslogs must reach at the bundle's end."""
+    if lm is None:
+        return {
+            "task_id": None,
+            "connection": LM_CONNECTION,
+            "failed_local_dates": [],
+            "failed_execution_ids": [],
+            "runs": 0,
+            "expected_verdict": "missing",
+            "explanation": "no License Monitor reload task on the site (renamed or deleted)",
+        }
+    lm_runs = [e for e in executions if e["task_id"] == lm.task_id]
+    lm_failed = [e for e in lm_runs if e["status"] != "FinishedSuccess"]
+    ok = [e for e in lm_runs if e["status"] == "FinishedSuccess"]
+    last_fail = max((e["stop_utc"] for e in lm_failed), default=None)
+    out: dict[str, Any] = {
+        "task_id": lm.task_id,
+        "app_id": lm.app.app_id,
+        "connection": LM_CONNECTION,
+        "failed_local_dates": sorted(
+            {f"{e['start_time'][:4]}-{e['start_time'][4:6]}-{e['start_time'][6:8]}" for e in lm_failed}
+        ),
+        "failed_execution_ids": [e["execution_id"] for e in lm_failed],
+        "errors": [f"Error: {HTTP_401}", f"Error: {HTTP_401_QVX}"],
+        "last_failure_utc": last_fail,
+        "recovered_execution_id": next(
+            (e["execution_id"] for e in ok if last_fail is not None and e["start_utc"] > last_fail), None
+        ),
+        "last_status": lm_runs[-1]["status"],
+        "runs": len(lm_runs),
+        "explanation": "HTTP 401 from a monitor_apps_REST_* connection: its stored credentials were changed",
+    }
+    if scenario is not None:
+        out["last_success_utc"] = max((e["stop_utc"] for e in ok), default=None)
+        out["expected_verdict"] = {"healthy": "ok", "failing": "failing", "stale": "stale"}[scenario]
+        out["failures_since_success"] = sum(
+            1 for e in lm_failed if out["last_success_utc"] is None or e["start_utc"] > out["last_success_utc"]
+        )
+    return out
 
 
 def _manual(ctx: Ctx, allocations: list[Allocation], t: int) -> dict[str, Any]:

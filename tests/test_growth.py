@@ -17,6 +17,7 @@ from qslogs.analyses.growth import (
     forecast,
     is_flat,
     ols,
+    prediction_half_width,
     t_cdf,
     t_quantile,
     theil_sen,
@@ -200,3 +201,57 @@ def test_add_months_uses_mean_gregorian_months() -> None:
 @pytest.mark.parametrize("cls", [Fit, Forecast])
 def test_every_field_is_documented(cls: type) -> None:
     assert all(f.metadata.get("help") for f in fields(cls))
+
+
+# -- prediction interval of the forecast (issue 13) ----------------------------------------------------------
+
+
+def test_prediction_interval_covers_a_new_monthly_point_about_95_percent_of_the_time() -> None:
+    """A new point 6 months past 12 monthly points falls inside the prediction interval ~95 % of the time
+    (the slope's interval alone ignores the scatter of the points and would cover far less)."""
+    covered = 0
+    runs = 400
+    for seed in range(runs):
+        rng = random.Random(30_000 + seed)
+        fit = ols(MONTHS, _series(rng, 2.5, 20.0, 1.5, MONTHS))
+        half = prediction_half_width(fit, 17.0)
+        assert half is not None
+        new = 20.0 + 2.5 * 17.0 + rng.gauss(0.0, 1.5)
+        covered += abs(new - fit.at(17.0)) <= half
+    # Binomial(400, 0.95): sd 1.1 %; 91–99 % is beyond 3.5 sd either side of a correct interval.
+    assert 0.91 <= covered / runs <= 0.99, covered / runs
+
+
+def _exhaustion_coverage(runs: int, sd: float, with_prediction: bool) -> float:
+    """How often the month the simulated series first reaches capacity lies in the forecast's range."""
+    covered = 0
+    for seed in range(runs):
+        rng = random.Random(40_000 + seed)
+        y = _series(rng, 2.5, 20.0, sd, MONTHS)
+        capacity = 20.0 + 2.5 * 15.0  # the trend reaches it 4 months after the last point
+        fc = forecast(capacity, y[-1], ols(MONTHS, y), AS_OF, 11.0 if with_prediction else None)
+        month = 1
+        while 20.0 + 2.5 * (11 + month) + rng.gauss(0.0, sd) < capacity:
+            month += 1
+        low = fc.months_low if fc.months_low is not None else 0.0
+        high = fc.months_high if fc.months_high is not None else float("inf")
+        covered += low - 1 < month <= high + 1  # monthly points: a month's slack either side
+    return covered / runs
+
+
+def test_exhaustion_range_from_the_prediction_interval_holds_the_real_crossing() -> None:
+    with_pi = _exhaustion_coverage(300, 1.5, with_prediction=True)
+    slope_only = _exhaustion_coverage(300, 1.5, with_prediction=False)
+    assert with_pi >= 0.93, with_pi
+    assert slope_only < with_pi - 0.08, (slope_only, with_pi)  # the old, slope-only range was too narrow
+
+
+def test_prediction_interval_needs_three_points_and_falls_back_without_spread() -> None:
+    assert prediction_half_width(ols([0.0, 1.0], [1.0, 2.0]), 5.0) is None
+    fc = forecast(40, 35, _fit(2.5, 2.0, 3.125), AS_OF, 11.0)  # a Fit without its spread: slope interval
+    assert fc.months_low == pytest.approx(1.6) and fc.months_high == pytest.approx(2.5)
+
+
+def test_forecast_without_a_fit_is_no_fit_not_never() -> None:
+    fc = forecast(40, 35, None, AS_OF)
+    assert (fc.status, fc.months_to_exhaustion, fc.exhaustion_date) == ("no-fit", None, None)

@@ -488,7 +488,7 @@ def _monitor_week(tmp_path: Path) -> Path:
 @pytest.mark.parametrize(
     "until, stale_hours, verdict, severity, title",
     [
-        (T0 + 20 * HOUR, 24, "fresh", "ok", "License Monitor reloaded successfully 20 hours before"),
+        (T0 + 20 * HOUR, 24, "ok", "ok", "License Monitor reloaded successfully 20 hours before"),
         (
             T0 + DAY + 20 * HOUR,
             24,
@@ -508,9 +508,10 @@ def _monitor_week(tmp_path: Path) -> Path:
         (
             T0 + 2 * DAY + 20 * HOUR,
             72,
-            "fresh",
-            "warning",
-            "The last reload of the License Monitor failed: HTTP 401",
+            "failing",
+            "critical",
+            "License Monitor is failing since 2024-03-05 01:00 UTC (2 failed reloads): HTTP 401 from data "
+            "connection monitor_apps_REST_license_user",
         ),
         # the day-3 reload has started but not finished: it does not count yet (71.99 h is "2 days")
         (
@@ -523,11 +524,11 @@ def _monitor_week(tmp_path: Path) -> Path:
         (
             T0 + 3 * DAY + timedelta(seconds=15),
             24,
-            "fresh",
+            "ok",
             "ok",
             "License Monitor reloaded successfully 1 minute",
         ),
-        (None, 24, "fresh", "ok", "License Monitor reloaded successfully"),
+        (None, 24, "ok", "ok", "License Monitor reloaded successfully"),
     ],
 )
 def test_license_monitor_verdict_follows_until(
@@ -540,7 +541,7 @@ def test_license_monitor_verdict_follows_until(
         f for f in data["findings"] if "License Monitor" in f["title"] and "Task '" not in f["title"]
     )
     assert finding["severity"] == severity and finding["title"].startswith(title)
-    if verdict == "stale" or severity == "warning":
+    if verdict in ("stale", "failing"):
         root = lm["root_cause"]
         assert (root["class"], root["connection"], root["hint"]) == (
             "auth",
@@ -553,16 +554,17 @@ def test_license_monitor_verdict_follows_until(
         assert lm["root_cause"] is None
 
 
-def test_monitor_with_attempts_but_no_success_is_stale_and_unseen_monitor_is_unknown(tmp_path: Path) -> None:
+def test_monitor_with_attempts_but_no_success_is_stale_and_unseen_monitor_is_missing(tmp_path: Path) -> None:
     logs = LogFolder()
     logs.run(LICENSE_MONITOR, T0, outcome="script", script=license_monitor_401)
     data = diagnose(logs.write(tmp_path))
     lm, om = data["monitoring_apps"]
     assert (lm["stale"], lm["last_success"], lm["last_status"]) == (True, None, "FinishedFail")
+    # the bundle has scheduler logs but no task for the Operations Monitor: renamed or deleted
     assert (om["name"], om["stale"], om["verdict"], om["last_attempt"]) == (
         "Operations Monitor",
         None,
-        "unknown",
+        "missing",
         None,
     )
     titles = {f["title"]: f["severity"] for f in data["findings"]}
@@ -573,7 +575,9 @@ def test_monitor_with_attempts_but_no_success_is_stale_and_unseen_monitor_is_unk
         ]
         == "critical"
     )
-    assert titles["No reload of the Operations Monitor found in the bundle"] == "warning"
+    assert titles["No reload task for the Operations Monitor: it was not reloaded in the period of the bundle"] == (
+        "warning"
+    )
 
 
 # -- manual reloads, per-task numbers, options ---------------------------------------------------------------

@@ -106,9 +106,10 @@ def test_terminal_table_shows_failures_monitors_and_tasks(story: Path) -> None:
 
 def test_options_until_stale_hours_and_failed_only(story: Path) -> None:
     fresh = json.loads(invoke(str(story), "--json", "-q", "--until", "2024-03-04T12:00").output)
-    assert fresh["monitoring_apps"][0]["verdict"] == "fresh" and len(fresh["runs"]) == 1
+    assert fresh["monitoring_apps"][0]["verdict"] == "ok" and len(fresh["runs"]) == 1
     lenient = json.loads(invoke(str(story), "--json", "-q", "--stale-hours", "100").output)
-    assert lenient["monitoring_apps"][0]["verdict"] == "fresh" and lenient["meta"]["stale_hours"] == 100
+    # within 100 h of its last success, but its last attempts failed: failing, not ok
+    assert lenient["monitoring_apps"][0]["verdict"] == "failing" and lenient["meta"]["stale_hours"] == 100
     failed = json.loads(invoke(str(story), "--json", "-q", "--failed-only", "--since", "2024-03-06").output)
     assert {r["outcome"] for r in failed["runs"]} == {"failed"} and len(failed["runs"]) == 2
     bad = invoke(str(story), "--stale-hours", "0")
@@ -200,7 +201,7 @@ def check_license_monitor_flip(bundle: Path, truth: dict[str, Any], frames: Fram
         data = reloads_json(reload_diagnosis(frames, AnalysisOptions(until=at)))
         return next(m for m in data["monitoring_apps"] if m["name"] == "License Monitor")
 
-    assert verdict(before + timedelta(hours=23, minutes=59))["verdict"] == "fresh"
+    assert verdict(before + timedelta(hours=23, minutes=59))["verdict"] == "ok"
     stale = verdict(before + timedelta(hours=24, minutes=1))
     assert stale["verdict"] == "stale" and stale["root_cause"]["class"] == "auth"
     late_at = (_at(recovered["stop_utc"]) - timedelta(seconds=2)).strftime("%Y-%m-%dT%H:%M:%S")
@@ -211,7 +212,7 @@ def check_license_monitor_flip(bundle: Path, truth: dict[str, Any], frames: Fram
     )
     assert late["verdict"] == "stale" and late["root_cause"]["connection"] == lm["connection"]
     assert late["root_cause"]["text"] in lm["errors"] and late["root_cause"]["class"] == "auth"
-    assert verdict(_at(recovered["stop_utc"]) + timedelta(seconds=1))["verdict"] == "fresh"
+    assert verdict(_at(recovered["stop_utc"]) + timedelta(seconds=1))["verdict"] == "ok"
 
 
 @pytest.fixture(scope="module")

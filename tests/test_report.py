@@ -92,11 +92,15 @@ def test_health_summary_has_every_finding_most_severe_first(
     soup: BeautifulSoup, sample_results: dict[str, AnalysisResult]
 ) -> None:
     findings = [f for r in sample_results.values() for f in r.findings]
-    rows = soup.select("#t-summary tbody tr")
+    site, bundle = soup.select("#t-summary tbody tr"), soup.select("#t-summary-bundle tbody tr")
+    rows = site + bundle
     assert len(rows) == len(findings) >= 3
+    # findings about the bundle itself (the input analysis) have their own group below the site's
+    assert len(bundle) == sum(1 for f in findings if f.analysis == "input" or f.about == "bundle") >= 1
     order = {"critical": 0, "warning": 1, "info": 2, "ok": 3}
-    shown = [r.select_one("span.sev").get_text() for r in rows]  # type: ignore[union-attr]
-    assert shown == sorted(shown, key=order.__getitem__)
+    for group in (site, bundle):
+        shown = [r.select_one("span.sev").get_text() for r in group]  # type: ignore[union-attr]
+        assert shown == sorted(shown, key=order.__getitem__)
     counts = {
         li["class"][0].removeprefix("sev-"): int(li.select_one(".n").get_text())  # type: ignore[union-attr]
         for li in soup.select("ul.counts li")
@@ -297,6 +301,7 @@ def test_real_fixture_renders(real_log_folder: Path, tmp_path: Path) -> None:
     results = run_analyses(load_frames([real_log_folder]))
     page = BeautifulSoup(render_report(results, tmp_path / "real.html").read_text("utf-8"), "html.parser")
     assert [s["id"] for s in page.select("main > section.section")] == ["summary", *SECTIONS]
-    assert len(page.select("#t-summary tbody tr")) == sum(len(r.findings) for r in results.values())
+    shown = page.select("#t-summary tbody tr, #t-summary-bundle tbody tr")
+    assert len(shown) == sum(len(r.findings) for r in results.values())
     assert "qlikserver1" in page.select_one("#bundle").get_text()  # type: ignore[union-attr]
     assert page.select("#t-reloads-tasks tbody tr") or "reloads" not in REGISTERED

@@ -238,6 +238,7 @@ def build(results: dict[str, pl.DataFrame], frames: Frames, options: AnalysisOpt
     hourly_totals = levels.group_by("hour").agg(*counts).sort("hour")
     daily_totals = daily.group_by("day").agg(pl.col("errors").sum(), pl.col("warnings").sum()).sort("day")
     messages = results.get("messages", pl.DataFrame(schema=MESSAGES_SCHEMA))
+    denials = _denial_errors(messages)
     messages = messages.sort(
         ["count", "service", "level", "message"], descending=[True, False, False, False]
     ).head(TOP_MESSAGES)
@@ -259,10 +260,24 @@ def build(results: dict[str, pl.DataFrame], frames: Frames, options: AnalysisOpt
         "sessions": sessions.to_dicts(),
         "session_totals": totals.to_dicts(),
     }
-    return AnalysisResult(NAME, _findings(by_sh, sessions, totals), to_jsonable(tables))
+    return AnalysisResult(NAME, _findings(by_sh, sessions, totals, denials), to_jsonable(tables))
 
 
-def _findings(by_sh: pl.DataFrame, sessions: pl.DataFrame, totals: pl.DataFrame) -> list[Finding]:
+#: Error messages that are license denials (Repository logs each refused access request as an error).
+DENIAL_MESSAGE = r"(?i)usagedenied|no available access type|access denied for"
+
+
+def _denial_errors(messages: pl.DataFrame) -> dict[str, int]:
+    """Per service, how many of its errors are license denials (told apart in the findings)."""
+    den = messages.filter(
+        pl.col("level").is_in(ERROR_LEVELS) & pl.col("message").str.contains(DENIAL_MESSAGE)
+    )
+    return {str(r["service"]): int(r["count"]) for r in den.group_by("service").agg(pl.col("count").sum()).to_dicts()}
+
+
+def _findings(
+    by_sh: pl.DataFrame, sessions: pl.DataFrame, totals: pl.DataFrame, denials: dict[str, int]
+) -> list[Finding]:
     findings: list[Finding] = []
     errors, warnings = int(by_sh["errors"].sum()), int(by_sh["warnings"].sum())
     if errors or warnings:
@@ -273,10 +288,27 @@ def _findings(by_sh: pl.DataFrame, sessions: pl.DataFrame, totals: pl.DataFrame)
                 NAME,
                 Severity.INFO,
                 f"{errors:,} errors and {warnings:,} warnings logged by {services} service(s); "
-                f"most in {worst['service']} on {worst['host']} ({worst['errors']:,} errors)",
+                f"most in {worst['service']} on {worst['host']} ({worst['errors']:,} errors"
+                + (
+                    f", {denials[worst['service']]:,} of them license denials)"
+                    if denials.get(worst["service"])
+                    else ")"
+                ),
                 "Qlik services log many errors that are harmless; look at the hours where they cluster "
-                "(Activity section) and at the most frequent messages before anything else.",
-                {"errors": errors, "warnings": warnings, "worst": to_jsonable(worst)},
+                "(Activity section) and at the most frequent messages before anything else."
+                + (
+                    f" {denials[worst['service']]:,} of the {worst['service']} errors are license denials "
+                    "(refused access requests): the Licenses section groups them by user and tells the "
+                    "service account's internal calls apart from people."
+                    if denials.get(worst["service"])
+                    else ""
+                ),
+                {
+                    "errors": errors,
+                    "warnings": warnings,
+                    "worst": to_jsonable(worst),
+                    "license_denial_errors": denials,
+                },
             )
         )
     for row in totals.iter_rows(named=True):

@@ -9,7 +9,11 @@ plain Python over floats: numpy is not a runtime dependency of qslogs and scipy 
   with ``N`` pairwise slopes sorted and ``C = z * sqrt(Var S)`` (``Var S`` the Kendall variance,
   tie-corrected), the bounds are the slopes of rank ``(N - C) / 2`` and ``(N + C) / 2 + 1``.
 - :func:`fit_series` picks between them by a documented rule (:data:`OUTLIER_Z`), and marks flat lines.
-- :func:`forecast` turns a slope and its interval into months and a date of exhaustion.
+- :func:`forecast` turns a slope and its interval into months and a date of exhaustion. With the fit's
+  residual scatter and the x of "now" it uses the **prediction interval** of a future monthly point,
+  ``line ± t(n-2) · s · sqrt(1 + 1/n + (x - mean x)² / Sxx)`` (slope uncertainty *and* the scatter of
+  the points): the earliest exhaustion is where its upper bound reaches the capacity, the latest where
+  its lower bound does (:func:`prediction_months`).
 
 Slopes are in units per month, where a month is the mean Gregorian month (:data:`DAYS_PER_MONTH`).
 """
@@ -17,9 +21,15 @@ Slopes are in units per month, where a month is the mean Gregorian month (:data:
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from statistics import NormalDist, median
+
+# The fits' t distribution lives in tdist; re-exported here for readers of this module's intervals.
+from qslogs.analyses.tdist import betainc as betainc
+from qslogs.analyses.tdist import t_cdf as t_cdf
+from qslogs.analyses.tdist import t_quantile as t_quantile
 
 #: The mean Gregorian month in days: x values and slopes are expressed in these months.
 DAYS_PER_MONTH = 365.2425 / 12
@@ -57,74 +67,17 @@ class Fit:
     outliers: int = field(default=0, metadata={"help": "points flagged as outliers (see OUTLIER_Z)"})
     flat: bool = field(default=False, metadata={"help": "interval holds 0 and the slope is tiny"})
     level: float = field(default=0.95, metadata={"help": "confidence level of the interval"})
+    x_mean: float | None = field(default=None, metadata={"help": "mean of the x values (prediction interval)"})
+    sxx: float | None = field(
+        default=None, metadata={"help": "sum of squared x deviations from their mean (prediction interval)"}
+    )
+    resid_sd: float | None = field(
+        default=None, metadata={"help": "residual standard deviation around the line, n - 2 degrees of freedom"}
+    )
 
     def at(self, x: float) -> float:
         """The line's value at ``x``."""
         return self.intercept + self.slope * x
-
-
-def _betacf(a: float, b: float, x: float) -> float:
-    """Continued fraction of the incomplete beta function (modified Lentz)."""
-    tiny = 1e-300
-    qab, qap, qam = a + b, a + 1.0, a - 1.0
-    c, d = 1.0, 1.0 - qab * x / qap
-    d = 1.0 / (d if abs(d) > tiny else tiny)
-    h = d
-    for m in range(1, 400):
-        m2 = 2 * m
-        aa = m * (b - m) * x / ((qam + m2) * (a + m2))
-        d = 1.0 + aa * d
-        d = 1.0 / (d if abs(d) > tiny else tiny)
-        c = 1.0 + aa / c if abs(1.0 + aa / c) > tiny else tiny
-        h *= d * c
-        aa = -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2))
-        d = 1.0 + aa * d
-        d = 1.0 / (d if abs(d) > tiny else tiny)
-        c = 1.0 + aa / c if abs(1.0 + aa / c) > tiny else tiny
-        delta = d * c
-        h *= delta
-        if abs(delta - 1.0) < 1e-15:
-            break
-    return h
-
-
-def betainc(a: float, b: float, x: float) -> float:
-    """Regularized incomplete beta function I_x(a, b)."""
-    if x <= 0.0:
-        return 0.0
-    if x >= 1.0:
-        return 1.0
-    ln_front = math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b) + a * math.log(x) + b * math.log1p(-x)
-    front = math.exp(ln_front)
-    if x < (a + 1.0) / (a + b + 2.0):
-        return front * _betacf(a, b, x) / a
-    return 1.0 - front * _betacf(b, a, 1.0 - x) / b
-
-
-def t_cdf(t: float, df: float) -> float:
-    """Cumulative distribution function of Student's t with ``df`` degrees of freedom."""
-    tail = 0.5 * betainc(df / 2.0, 0.5, df / (df + t * t))
-    return 1.0 - tail if t >= 0 else tail
-
-
-def t_quantile(p: float, df: float) -> float:
-    """The ``p`` quantile of Student's t (bisection on :func:`t_cdf`, accurate to ~1e-12)."""
-    if not 0.0 < p < 1.0 or df <= 0:
-        raise ValueError(f"t_quantile needs 0 < p < 1 and df > 0, got p={p}, df={df}")
-    if p < 0.5:
-        return -t_quantile(1.0 - p, df)
-    lo, hi = 0.0, 1.0
-    while t_cdf(hi, df) < p:
-        hi *= 2.0
-    for _ in range(200):
-        mid = (lo + hi) / 2.0
-        if t_cdf(mid, df) < p:
-            lo = mid
-        else:
-            hi = mid
-        if hi - lo < 1e-13 * max(1.0, hi):
-            break
-    return (lo + hi) / 2.0
 
 
 def _r2(x: list[float], y: list[float], slope: float, intercept: float) -> float | None:
@@ -158,7 +111,17 @@ def ols(x: list[float], y: list[float], level: float = 0.95) -> Fit:
         se = math.sqrt(max(sse, 0.0) / (n - 2) / sxx)
         half = t_quantile(0.5 + level / 2.0, n - 2) * se
         low, high = slope - half, slope + half
-    return Fit("ols", slope, intercept, low, high, _r2(x, y, slope, intercept), n, level=level)
+    mx, sxx_, sd = _spread(x, y, slope, intercept)
+    return Fit("ols", slope, intercept, low, high, _r2(x, y, slope, intercept), n, level=level,
+               x_mean=mx, sxx=sxx_, resid_sd=sd)
+
+
+def _spread(x: list[float], y: list[float], slope: float, intercept: float) -> tuple[float, float, float | None]:
+    """``x_mean``, ``sxx`` and ``resid_sd`` of a line (resid_sd None below 3 points)."""
+    n = len(x)
+    mx = sum(x) / n
+    sse = sum((v - intercept - slope * u) ** 2 for u, v in zip(x, y, strict=True))
+    return mx, sum((u - mx) ** 2 for u in x), math.sqrt(max(sse, 0.0) / (n - 2)) if n >= 3 else None
 
 
 def _tie_term(values: list[float]) -> float:
@@ -184,7 +147,9 @@ def theil_sen(x: list[float], y: list[float], level: float = 0.95) -> Fit:
         hi_rank = int(round((count + c) / 2.0)) + 1
         low = slopes[min(max(lo_rank, 1), count) - 1]
         high = slopes[min(max(hi_rank, 1), count) - 1]
-    return Fit("theil-sen", slope, intercept, low, high, _r2(x, y, slope, intercept), n, level=level)
+    mx, sxx_, sd = _spread(x, y, slope, intercept)
+    return Fit("theil-sen", slope, intercept, low, high, _r2(x, y, slope, intercept), n, level=level,
+               x_mean=mx, sxx=sxx_, resid_sd=sd)
 
 
 def outlier_mask(x: list[float], y: list[float], fit: Fit) -> list[bool]:
@@ -245,6 +210,9 @@ def fit_series(x: list[float], y: list[float], level: float = 0.95) -> Fit:
         n_out,
         is_flat(chosen, mean_level),
         level,
+        chosen.x_mean,
+        chosen.sxx,
+        chosen.resid_sd,
     )
 
 
@@ -256,7 +224,10 @@ class Forecast:
     in_use: float = field(metadata={"help": "licenses allocated at the end of the data"})
     remaining: float | None = field(metadata={"help": "capacity - in_use (negative: over capacity)"})
     status: str = field(
-        metadata={"help": "unknown-capacity, over-capacity, at-capacity, never, beyond-horizon or exhausts"}
+        metadata={
+            "help": "unknown-capacity, over-capacity, at-capacity, no-fit (too few monthly points), never, "
+            "beyond-horizon or exhausts"
+        }
     )
     months_to_exhaustion: float | None = field(
         metadata={"help": "months from the end of the data; 0 if at or over capacity; None if never"}
@@ -287,11 +258,56 @@ def _months(remaining: float, slope: float | None) -> float | None:
     return remaining / slope
 
 
-def forecast(capacity: float | None, in_use: float, fit: Fit | None, as_of: date) -> Forecast:
+def prediction_half_width(fit: Fit, x: float) -> float | None:
+    """Half-width of the prediction interval of a new point at ``x`` (None without the fit's spread)."""
+    if fit.resid_sd is None or fit.sxx is None or fit.x_mean is None or fit.n_points < 3 or fit.sxx <= 0:
+        return None
+    t = t_quantile(0.5 + fit.level / 2.0, fit.n_points - 2)
+    return t * fit.resid_sd * math.sqrt(1.0 + 1.0 / fit.n_points + (x - fit.x_mean) ** 2 / fit.sxx)
+
+
+def _first_reach(value: Callable[[float], float], target: float) -> float | None:
+    """The smallest m in [0, HORIZON_MONTHS] with value(m) >= target (scan, then bisection); None if none."""
+    if value(0.0) >= target:
+        return 0.0
+    step, lo = 0.25, 0.0
+    while lo < HORIZON_MONTHS:
+        hi = min(lo + step, HORIZON_MONTHS)
+        if value(hi) >= target:
+            for _ in range(40):
+                mid = (lo + hi) / 2.0
+                lo, hi = (lo, mid) if value(mid) >= target else (mid, hi)
+            return hi
+        lo, step = hi, min(step * 1.05, 6.0)
+    return None
+
+
+def prediction_months(
+    fit: Fit, in_use: float, capacity: float, x_now: float
+) -> tuple[float | None, float | None] | None:
+    """Earliest and latest months until exhaustion from the prediction interval (None: no spread known).
+
+    The path is ``in_use + slope · m``; earliest is where its upper prediction bound reaches ``capacity``,
+    latest where its lower bound does (None when that never happens within the horizon).
+    """
+    if prediction_half_width(fit, x_now) is None:
+        return None
+
+    def bound(sign: float) -> Callable[[float], float]:
+        return lambda m: in_use + fit.slope * m + sign * (prediction_half_width(fit, x_now + m) or 0.0)
+
+    return _first_reach(bound(1.0), capacity), _first_reach(bound(-1.0), capacity)
+
+
+def forecast(
+    capacity: float | None, in_use: float, fit: Fit | None, as_of: date, x_now: float | None = None
+) -> Forecast:
     """Months and date at which ``in_use`` growing at the fitted slope reaches ``capacity``.
 
-    Over capacity and exactly at capacity give 0 months and ``as_of``; a slope <= 0 or a flat line gives
-    ``never``; the interval comes from the slope's interval (high slope → earliest date).
+    Over capacity and exactly at capacity give 0 months and ``as_of``; no fit gives ``no-fit``; a slope
+    <= 0 or a flat line gives ``never``. The interval is the prediction interval when the fit carries its
+    spread and ``x_now`` (the fit's x of ``as_of``) is given, else it comes from the slope's interval alone
+    (high slope → earliest date).
     """
     if capacity is None:
         return Forecast(None, in_use, None, "unknown-capacity", None)
@@ -300,11 +316,13 @@ def forecast(capacity: float | None, in_use: float, fit: Fit | None, as_of: date
         return Forecast(capacity, in_use, remaining, "over-capacity", 0.0, 0.0, 0.0, as_of, as_of, as_of)
     if remaining == 0:
         return Forecast(capacity, in_use, remaining, "at-capacity", 0.0, 0.0, 0.0, as_of, as_of, as_of)
-    if fit is None or fit.flat or fit.slope <= 0.0:
+    if fit is None:
+        return Forecast(capacity, in_use, remaining, "no-fit", None)
+    if fit.flat or fit.slope <= 0.0:
         return Forecast(capacity, in_use, remaining, "never", None)
     months = remaining / fit.slope
-    low = _months(remaining, fit.ci_high)
-    high = _months(remaining, fit.ci_low)
+    span = prediction_months(fit, in_use, capacity, x_now) if x_now is not None else None
+    low, high = span if span is not None else (_months(remaining, fit.ci_high), _months(remaining, fit.ci_low))
     when = add_months(as_of, months)
     status = "exhausts" if when is not None else "beyond-horizon"
     return Forecast(

@@ -8,6 +8,9 @@ Which points a fit uses (documented in ``qslogs license --help`` too):
   placed at the middle of the month;
 - monthly points are used when the fit window holds at least :data:`MIN_MONTHS` of them, else daily
   points (a day's allocated count / distinct users); a fit needs :data:`MIN_POINTS` points.
+- a **forecast** needs a monthly fit (at least :data:`MIN_MONTHS` points): daily counts of a short history
+  are not independent (one allocation stays in every later day), so their scatter would understate the
+  uncertainty. With fewer months the forecast says ``no-fit`` and why (``no_fit_reason``).
 
 x is in mean Gregorian months from the start of the fit window, so slopes are users per month.
 """
@@ -22,7 +25,7 @@ import polars as pl
 
 from qslogs.analyses.growth import DAYS_PER_MONTH, Fit, Forecast, add_months, fit_series, forecast
 
-MIN_MONTHS = 4
+MIN_MONTHS = 3
 MIN_POINTS = 3
 FULL_MONTH = 0.9
 #: Forecast rows: access types allocated per user whose count can run out against a bought capacity.
@@ -131,7 +134,37 @@ def fit_rows(fits: list[SeriesFit]) -> list[dict[str, Any]]:
     ]
 
 
-def statement(access_type: str, fc: Forecast) -> str:
+def allocated_number(calinfo: float | None, logs: float | None) -> tuple[float, str, dict[str, Any] | None]:
+    """The one allocated count shown everywhere, its source, and the other source when it disagrees.
+
+    Rule: the ``CalInfo`` counter wins when the bundle has one (the license service's own count when the
+    bundle was collected; the logs only see the changes they hold); else the last allocated count of the
+    logs (and QVDs). When both exist and differ, the other is returned as ``{source, value, note}`` so it
+    can be shown beside the number.
+    """
+    if calinfo is not None:
+        other = None
+        if logs is not None and logs != calinfo:
+            other = {
+                "source": "logs",
+                "value": logs,
+                "note": f"the license events of the logs end at {logs:g} allocated; CalInfo (taken when the "
+                f"bundle was collected) says {calinfo:g}: changes outside the logs' period, or events the "
+                "logs did not keep, explain the gap",
+            }
+        return float(calinfo), "bundle CalInfo", other
+    if logs is not None:
+        return logs, "logs", None
+    return 0.0, "none", None
+
+
+def _months_in(timeline: pl.DataFrame, access_type: str) -> int:
+    return timeline.filter(
+        (pl.col("access_type") == access_type) & (pl.col("granularity") == "month") & pl.col("allocated").is_not_null()
+    ).height
+
+
+def statement(access_type: str, fc: Forecast, reason: str | None = None) -> str:
     """The forecast in one plain sentence."""
     cap = f"{fc.capacity:g}" if fc.capacity is not None else "?"
     if fc.status == "unknown-capacity":
@@ -140,6 +173,8 @@ def statement(access_type: str, fc: Forecast) -> str:
         return f"{access_type}: already over capacity: {fc.in_use:g} allocated for {cap} licenses."
     if fc.status == "at-capacity":
         return f"{access_type}: exactly at capacity: all {cap} licenses are allocated."
+    if fc.status == "no-fit":
+        return f"{access_type}: {fc.remaining:g} of {cap} licenses left; no forecast: {reason or 'no fit'}."
     if fc.status == "never":
         return f"{access_type}: {fc.remaining:g} of {cap} licenses left; never exhausted at this rate."
     if fc.status == "beyond-horizon":
@@ -147,7 +182,7 @@ def statement(access_type: str, fc: Forecast) -> str:
     span = ""
     if fc.date_low is not None:
         high = fc.date_high.isoformat() if fc.date_high else "never"
-        span = f" (95 % interval {fc.date_low.isoformat()} – {high})"
+        span = f" (95 % prediction interval {fc.date_low.isoformat()} – {high})"
     when = fc.exhaustion_date.isoformat() if fc.exhaustion_date else "?"
     return (
         f"{access_type}: {fc.remaining:g} of {cap} licenses left; run out around {when} "
@@ -171,13 +206,19 @@ def forecast_rows(
             .sort("period")["allocated"]
             .drop_nulls()
         )
-        in_use, source = (
-            (detail["in_use"], "bundle CalInfo")
-            if detail.get("in_use") is not None
-            else ((float(last[-1]), "logs") if last.len() else (0.0, "none"))
-        )
-        fit = next((f.fit for f in fits if f.access_type == access_type and f.series == "allocated"), None)
-        fc = forecast(detail.get("capacity"), float(in_use), fit, as_of)
+        in_use, source, other = allocated_number(detail.get("in_use"), float(last[-1]) if last.len() else None)
+        series = next((f for f in fits if f.access_type == access_type and f.series == "allocated"), None)
+        fit, reason, x_now = None, None, None
+        if series is None:
+            reason = "no allocation history to fit"
+        elif series.granularity != "month":
+            reason = (
+                f"only {_months_in(timeline, access_type)} monthly point(s) of allocation history; a forecast "
+                f"needs {MIN_MONTHS} (daily counts of a short history would understate the uncertainty)"
+            )
+        else:
+            fit, x_now = series.fit, (as_of.toordinal() + 1 - series.origin) / DAYS_PER_MONTH
+        fc = forecast(detail.get("capacity"), float(in_use), fit, as_of, x_now)
         out[access_type] = fc
         rows.append(
             {
@@ -193,9 +234,12 @@ def forecast_rows(
                 "date_low": fc.date_low,
                 "date_high": fc.date_high,
                 "in_use_source": source,
+                "in_use_other": other,
                 "capacity_source": detail.get("source", "unknown"),
                 "as_of": as_of,
-                "statement": statement(access_type, fc),
+                "interval": "prediction" if x_now is not None else None,
+                "no_fit_reason": reason if fc.status == "no-fit" else None,
+                "statement": statement(access_type, fc, reason),
             }
         )
     return rows, out

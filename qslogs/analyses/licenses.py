@@ -26,6 +26,7 @@ import polars as pl
 
 from qslogs.analyses.base import Analysis, AnalysisOptions, AnalysisResult, run
 from qslogs.analyses.growth import Forecast
+from qslogs.analyses.license_denials import denial_findings, denials_by_user, service_users
 from qslogs.analyses.license_events import (
     AUDIT_SECURITY,
     LICENSE_LOG,
@@ -58,6 +59,7 @@ JSON_KEYS = (
     "changes_7d",
     "unused",
     "denials",
+    "denials_by_user",
     "warnings",
     "qvd_mapping",
 )
@@ -137,6 +139,7 @@ def queries(frames: Frames, options: AnalysisOptions) -> dict[str, pl.LazyFrame]
         "activity": site_activity(frames),
         "qvd_events": qvd_events.lazy(),
         "qvd_mapping": mapping.lazy(),
+        "service_users": service_users(frames),
     }
 
 
@@ -155,8 +158,7 @@ def _findings(
     forecasts: dict[str, Forecast],
     fc_rows: list[dict[str, Any]],
     unused: pl.DataFrame,
-    denials_total: int,
-    denials: pl.DataFrame,
+    by_user: list[dict[str, Any]],
     warnings: list[str],
 ) -> list[Finding]:
     out: list[Finding] = []
@@ -177,6 +179,8 @@ def _findings(
             title = f"{access_type}: already over capacity ({fc.in_use:g} allocated, {cap} licenses); {trend}"
         elif fc.status == "at-capacity":
             title = f"{access_type}: at capacity (all {cap} licenses allocated); {trend}"
+        elif fc.status == "no-fit":
+            title = f"{access_type}: {fc.in_use:g} of {cap} licenses allocated; no forecast ({row['no_fit_reason']})"
         elif fc.status == "never":
             title = f"{access_type}: {trend}; {cap} licenses never run out at this rate"
         else:
@@ -189,23 +193,11 @@ def _findings(
             else Severity.WARNING
             if months is not None and months < WARNING_MONTHS
             else Severity.INFO
-            if fc.status in ("unknown-capacity", "exhausts")
+            if fc.status in ("unknown-capacity", "exhausts", "no-fit")
             else Severity.OK
         )
         out.append(Finding(NAME, severity, title, row["statement"], to_jsonable(row)))
-    if denials_total:
-        users = denials["user"].n_unique()
-        last = denials["time"].max()
-        out.append(
-            Finding(
-                NAME,
-                Severity.WARNING,
-                f"{denials_total} license denials for {users} users",
-                f"Users were refused access (no access type available to them); the last at "
-                f"{to_jsonable(last)}. Allocate them a license or check the access rules.",
-                {"denials": denials_total, "users": users},
-            )
-        )
+    out += denial_findings(NAME, by_user)
     if unused.height:
         idle90 = int(unused["no_use_90d"].sum())
         out.append(
@@ -217,7 +209,11 @@ def _findings(
                 {"idle_30d": unused.height, "idle_90d": idle90},
             )
         )
-    out += [Finding(NAME, Severity.WARNING, w) for w in warnings if w.startswith("Short history")]
+    out += [
+        Finding(NAME, Severity.WARNING, w, data={"warning": w}, about="bundle")
+        for w in warnings
+        if w.startswith("Short history")
+    ]
     return out
 
 
@@ -257,6 +253,7 @@ def build(results: dict[str, pl.DataFrame], frames: Frames, options: AnalysisOpt
         "changes_7d": [],
         "unused": [],
         "denials": [],
+        "denials_by_user": [],
         "warnings": warnings,
         "qvd_mapping": mapping.to_dicts(),
         "chart": {"fit_lines": [], "projection": []},
@@ -291,6 +288,7 @@ def build(results: dict[str, pl.DataFrame], frames: Frames, options: AnalysisOpt
     _check_calinfo(capacity, timeline, warnings)
     unused = unused_allocations(events, activity, end)
     denials, denials_total = denial_list(events)
+    by_user = denials_by_user(events, set(results["service_users"]["service_user"].to_list()))
     if denials_total > denials.height:
         warnings.append(f"{denials_total} denials: only the last {denials.height} are listed.")
     tables.update(
@@ -310,9 +308,10 @@ def build(results: dict[str, pl.DataFrame], frames: Frames, options: AnalysisOpt
         changes_7d=recent_changes(events, end).to_dicts(),
         unused=unused.to_dicts(),
         denials=denials.to_dicts(),
+        denials_by_user=by_user,
         chart={**chart_data(fits, forecasts, end.date()), "end": end, "start": first},
     )
-    findings = _findings(fits, forecasts, fc_rows, unused, denials_total, denials, warnings)
+    findings = _findings(fits, forecasts, fc_rows, unused, by_user, warnings)
     return AnalysisResult(NAME, findings, to_jsonable(tables))
 
 

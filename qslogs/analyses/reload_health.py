@@ -13,6 +13,7 @@ from typing import Any
 
 import polars as pl
 
+from qslogs.findings import cause_persistence
 from qslogs.timeutil import UTC_DATETIME
 
 #: The monitoring apps whose freshness is judged, matched by task or app name.
@@ -68,22 +69,84 @@ def _attempts(runs: pl.DataFrame, manual: pl.DataFrame) -> pl.DataFrame:
     return pl.concat([task_rows, manual_rows], how="vertical_relaxed").sort("time", nulls_last=True)
 
 
-def monitoring_apps(
-    runs: pl.DataFrame, manual: pl.DataFrame, now: datetime | None, stale_hours: float
-) -> list[dict[str, Any]]:
-    """One verdict per monitoring app: last success and attempt, stale or not, and the root cause.
+#: Every verdict a monitoring app can get, in the words of ``reloads --json`` ``monitoring_apps[].verdict``.
+VERDICTS = ("ok", "failing", "stale", "missing", "unknown")
 
-    ``stale`` is true when the last success is older than ``stale_hours`` before ``now`` or when reloads
-    were attempted and none succeeded; it is null when the bundle shows no reload of the app at all.
+
+def _mine(attempts: pl.DataFrame, name: str) -> pl.DataFrame:
+    """The attempts whose task or app name contains ``name`` (case-insensitive)."""
+    needle = name.lower()
+    return attempts.filter(
+        pl.col("task").str.to_lowercase().str.contains(needle, literal=True).fill_null(False)
+        | pl.col("app").str.to_lowercase().str.contains(needle, literal=True).fill_null(False)
+    )
+
+
+def _root_cause(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "class": row["error_class"],
+        "text": row["root_cause"],
+        "connection": row["connection"],
+        "hint": row["error_hint"],
+        "failure_kind": row["failure_kind"],
+        "script_log": row["script_log"],
+        "line": row["root_cause_line"],
+        "execution_id": row["execution_id"],
+        "time": row["time"],
+        "persistence": cause_persistence(row["error_class"], row["root_cause"]),
+    }
+
+
+def _no_attempt(last_success: datetime | None) -> dict[str, Any]:
+    since_text = last_success.strftime("%Y-%m-%d %H:%M UTC") if isinstance(last_success, datetime) else "?"
+    return {
+        "class": None,
+        "text": f"no reload attempt since {since_text}",
+        "connection": None,
+        "hint": NO_ATTEMPT_HINT,
+        "failure_kind": None,
+        "script_log": None,
+        "line": None,
+        "execution_id": None,
+        "time": None,
+        "persistence": None,
+    }
+
+
+def verdict_of(
+    attempts: int, last_outcome: str | None, age_h: float | None, stale_hours: float, has_scheduler: bool
+) -> str:
+    """One word for a monitoring app (see :data:`VERDICTS`).
+
+    ``ok``: the last attempt did not fail and the last success is at most ``stale_hours`` old; ``failing``:
+    the last attempt(s) failed but the last success is still that recent; ``stale``: no success that recent;
+    ``missing``: scheduler logs but no run of the app (its task was renamed or deleted); ``unknown``: no
+    scheduler logs to tell.
+    """
+    if attempts == 0:
+        return "missing" if has_scheduler else "unknown"
+    if age_h is None or age_h > stale_hours:
+        return "stale"
+    return "failing" if last_outcome in ("failed", "aborted") else "ok"
+
+
+def monitoring_apps(
+    runs: pl.DataFrame,
+    manual: pl.DataFrame,
+    now: datetime | None,
+    stale_hours: float,
+    has_scheduler: bool = True,
+) -> list[dict[str, Any]]:
+    """One verdict per monitoring app: last success and attempt, the verdict, when it goes stale, the cause.
+
+    ``stale`` (kept for older readers) is true for the verdict ``stale`` and null when the bundle shows no
+    reload of the app. ``stale_at`` is the last success plus ``stale_hours``; ``failing_since`` the first
+    failed attempt after the last success; ``failures_since_success`` how many failed since.
     """
     attempts = _attempts(runs, manual)
     out: list[dict[str, Any]] = []
     for name in MONITORING_APPS:
-        needle = name.lower()
-        mine = attempts.filter(
-            pl.col("task").str.to_lowercase().str.contains(needle, literal=True).fill_null(False)
-            | pl.col("app").str.to_lowercase().str.contains(needle, literal=True).fill_null(False)
-        )
+        mine = _mine(attempts, name)
         # A reload counts once it has finished by "now" (a run straddling --until is still running then).
         ok = mine.filter(
             (pl.col("outcome") == "success") & ((pl.col("done") <= now) if now else pl.lit(True))
@@ -95,41 +158,16 @@ def monitoring_apps(
             if isinstance(last_success, datetime) and now
             else None
         )
-        if last is None:
-            stale: bool | None = None
-        else:
-            stale = last_success is None or (age_h is not None and age_h > stale_hours)
+        verdict = verdict_of(
+            mine.height, last["outcome"] if last else None, age_h, stale_hours, has_scheduler
+        )
         since = mine.filter(pl.col("time") > last_success) if isinstance(last_success, datetime) else mine
         failures = since.filter(pl.col("outcome").is_in(["failed", "aborted"]))
         root = None
-        if failures.height and (stale or (last is not None and last["outcome"] != "success")):
-            f = failures.row(-1, named=True)
-            root = {
-                "class": f["error_class"],
-                "text": f["root_cause"],
-                "connection": f["connection"],
-                "hint": f["error_hint"],
-                "failure_kind": f["failure_kind"],
-                "script_log": f["script_log"],
-                "line": f["root_cause_line"],
-                "execution_id": f["execution_id"],
-                "time": f["time"],
-            }
-        elif stale and last is not None:
-            since_text = (
-                last_success.strftime("%Y-%m-%d %H:%M UTC") if isinstance(last_success, datetime) else "?"
-            )
-            root = {
-                "class": None,
-                "text": f"no reload attempt since {since_text}",
-                "connection": None,
-                "hint": NO_ATTEMPT_HINT,
-                "failure_kind": None,
-                "script_log": None,
-                "line": None,
-                "execution_id": None,
-                "time": None,
-            }
+        if failures.height and verdict in ("stale", "failing"):
+            root = _root_cause(failures.row(-1, named=True))
+        elif verdict == "stale":
+            root = _no_attempt(last_success if isinstance(last_success, datetime) else None)
         out.append(
             {
                 "name": name,
@@ -137,8 +175,12 @@ def monitoring_apps(
                 "last_success": last_success,
                 "last_attempt": last["time"] if last else None,
                 "last_status": last["status"] if last else None,
-                "stale": stale,
-                "verdict": "unknown" if stale is None else "stale" if stale else "fresh",
+                "stale": None if verdict in ("missing", "unknown") else verdict == "stale",
+                "verdict": verdict,
+                "stale_at": (
+                    last_success + timedelta(hours=stale_hours) if isinstance(last_success, datetime) else None
+                ),
+                "failing_since": failures["time"].min() if failures.height else None,
                 "age_hours": round(age_h, 2) if age_h is not None else None,
                 "attempts": mine.height,
                 "failures_since_success": failures.height,

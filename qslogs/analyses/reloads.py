@@ -8,7 +8,8 @@ The analysis named ``reloads`` (registered in :func:`qslogs.analyses.registry`):
 - :mod:`~qslogs.analyses.reload_health` judges the monitoring apps and sums up each task.
 
 Its tables are the ``qslogs reloads --json`` object and the report's data: ``runs``, ``monitoring_apps``,
-``tasks``, ``manual_reloads``, ``script_logs``, ``failure_heatmap``, ``durations`` and ``meta``.
+``tasks``, ``manual_reloads``, ``script_logs``, ``failure_heatmap``, ``durations``, ``version_changes``,
+``restarts`` (per node, :mod:`~qslogs.analyses.node_history`) and ``meta``.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 
 import polars as pl
 
+from qslogs.analyses import node_history as nodes
 from qslogs.analyses import reload_health as health
 from qslogs.analyses.base import Analysis, AnalysisOptions, AnalysisResult, run, time_filter
 from qslogs.analyses.reload_findings import findings_for
@@ -101,6 +103,8 @@ def queries(frames: Frames, options: AnalysisOptions) -> dict[str, pl.LazyFrame]
         "scripts": script_summaries(frames),
         "script_context": script_context(frames),
         "engine_reloads": time_filter(engine_reloads(frames), "time", options),
+        "versions": nodes.versions_query(frames),
+        "startups": time_filter(nodes.startups_query(frames), "time", options),
     }
 
 
@@ -126,7 +130,7 @@ def build(results: dict[str, pl.DataFrame], frames: Frames, options: AnalysisOpt
     manual = manual.join(context_lists_manual(manual, results["script_context"]), on="script_log", how="left")
 
     now = options.until or frames.time_span[1]
-    monitors = health.monitoring_apps(runs, manual, now, options.stale_hours)
+    monitors = health.monitoring_apps(runs, manual, now, options.stale_hours, _has_scheduler(frames))
     tasks = health.task_summary(runs)
     local = health.local_start(runs, frames.offsets)
     meta = {
@@ -166,7 +170,12 @@ def build(results: dict[str, pl.DataFrame], frames: Frames, options: AnalysisOpt
         ),
         "meta": to_jsonable(meta),
     }
+    changes = nodes.version_changes(results["versions"])
+    restarts = nodes.restarts_by_node(results["startups"])
+    tables["version_changes"] = to_jsonable(changes)
+    tables["restarts"] = restarts
     findings = findings_for(NAME, runs, manual, monitors, tasks, has_scheduler=_has_scheduler(frames))
+    findings += nodes.findings(NAME, changes, restarts)
     return AnalysisResult(NAME, findings, tables)
 
 

@@ -56,8 +56,10 @@ def reloads(
     are shown with an error class (auth, connector, script, file, resource, ...). A failed run without
     one failed at initiation, unless the bundle holds no script logs for that period ("script log not
     collected"). Reloads from the hub or the data load editor are listed as manual reloads. The
-    License Monitor and Operations Monitor are stale when their last successful reload is older than
-    --stale-hours before --until (default: the end of the bundle).
+    License Monitor and Operations Monitor each get a verdict: ok, failing (the last attempts failed but
+    the last success is within --stale-hours of --until, default the end of the bundle), stale (no
+    success that recent), missing (scheduler logs but no task for the app) or unknown (no scheduler
+    logs), with the time their data goes stale (stale_at).
 
     \b
     Example:
@@ -117,11 +119,23 @@ def render_reloads(data: dict[str, Any]) -> str:
         f"now = {_when(data['meta']['now'])})",
     ]
     for app in data["monitoring_apps"]:
-        verdict = {"stale": "STALE", "fresh": "fresh", "unknown": "no reload seen"}[app["verdict"]]
+        verdict = {
+            "ok": "ok",
+            "failing": "FAILING",
+            "stale": "STALE",
+            "missing": "NO TASK",
+            "unknown": "no reload seen",
+        }.get(app["verdict"], app["verdict"])
         lines.append(
             f"  {app['name']:<20} {verdict:<15} last success {_when(app['last_success']) or 'none':<16}  "
             f"last attempt {_when(app['last_attempt']) or 'none':<16} {app['last_status'] or ''}"
         )
+        if app.get("stale_at") and app["verdict"] in ("failing", "stale"):
+            word = "stale since" if app["verdict"] == "stale" else "goes stale at"
+            lines.append(
+                f"  {'':<20} {word} {_when(app['stale_at'])}; {app['failures_since_success']} failed since "
+                f"{_when(app['failing_since']) or 'the last success'}"
+            )
         root = app["root_cause"]
         if root:
             conn = f" on {root['connection']}" if root["connection"] else ""

@@ -88,6 +88,9 @@ class FindingRow:
     detail: str = field(metadata={"help": "explanation and what to do"})
     anchor: str = field(metadata={"help": "id of the report section with the evidence ('' if none)"})
     area: str = field(default="", metadata={"help": "title of that section (or the analysis name)"})
+    group: str = field(
+        default="site", metadata={"help": "site, or bundle for findings about the input itself (own group)"}
+    )
 
 
 @dataclass(frozen=True)
@@ -157,7 +160,9 @@ class ReportContext:
     )
     span_text: str = field(metadata={"help": "the bundle's time span in words"})
     counts: dict[str, int] = field(metadata={"help": "findings per severity"})
-    summary: list[FindingRow] = field(metadata={"help": "every finding, most severe first"})
+    summary: list[FindingRow] = field(
+        metadata={"help": "every finding, the site's first then the bundle's, most severe first in each"}
+    )
     reloads: Section | None = field(metadata={"help": "the Reloads section (None: analysis absent)"})
     licenses: Section | None = field(metadata={"help": "the Licenses section (None: analysis absent)"})
     activity: Section | None = field(metadata={"help": "the Activity section (None: analysis absent)"})
@@ -166,6 +171,10 @@ class ReportContext:
     data: dict[str, Any] = field(metadata={"help": "JSON for report.js (aggregates, heatmap events, span)"})
     css: Markup = field(metadata={"help": "report.css, inlined verbatim"})
     js: Markup = field(metadata={"help": "report.js, inlined verbatim"})
+    status: list[Fact] = field(
+        default_factory=list,
+        metadata={"help": "the status strip above the findings: monitoring apps, failed reloads, licenses"},
+    )
 
     @property
     def sections(self) -> list[Section]:

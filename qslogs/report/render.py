@@ -30,6 +30,7 @@ from qslogs.report.section_activity import activity_section
 from qslogs.report.section_bundle import bundle_section
 from qslogs.report.section_licenses import licenses_section
 from qslogs.report.section_reloads import reloads_section
+from qslogs.report.section_status import status_strip
 from qslogs.report.sections import generic_section, summary
 
 TEMPLATES = ("report.html", "_summary.html", "_macros.html")
@@ -136,6 +137,7 @@ def build_context(
         data=data,
         css=asset("report.css"),
         js=asset("report.js"),
+        status=status_strip(results),
     )
 
 

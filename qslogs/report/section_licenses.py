@@ -59,6 +59,7 @@ def licenses_section(result: AnalysisResult, data: dict[str, Any]) -> Section:
     )
     blocks.append(_fits(t.get("fits") or []))
     blocks.append(_lists(t))
+    blocks += _denials(t)
     intro = (
         "How many Professional and Analyzer licenses are allocated, how fast that grows, and when the "
         f"licenses bought run out. Capacity from {capacity.get('source') or 'unknown'}."
@@ -85,7 +86,13 @@ def _facts(capacity: dict[str, Any], forecast: dict[str, dict[str, Any]]) -> lis
         note = f"of {fmt_int(d['capacity'])} bought" if d.get("capacity") is not None else "capacity unknown"
         if fc.get("exhaustion_date"):
             note += f"; runs out ~{str(fc['exhaustion_date'])[:7]}"
-        facts.append(Fact(f"{d['access_type']} allocated", fmt_int(d.get("in_use")), note, css))
+        shown = fc.get("in_use", d.get("in_use"))
+        if fc.get("in_use_source"):
+            note += f"; from {fc['in_use_source']}"
+        other = fc.get("in_use_other")
+        if other:
+            note += f" ({other['source']} say {fmt_int(other['value'])})"
+        facts.append(Fact(f"{d['access_type']} allocated", fmt_int(shown), note, css))
     return facts
 
 
@@ -270,7 +277,40 @@ def _lists(t: dict[str, Any]) -> Block:
         caption="Allocated users who have not used Qlik Sense for 30 days or more.",
         empty="Every allocated user used Qlik Sense in the last 30 days.",
     )
-    denials = make_table(
+    return Block(
+        title="Changes and unused allocations",
+        id="licenses-lists",
+        tables=[changes, unused],
+    )
+
+
+def _denials(t: dict[str, Any]) -> list[Block]:
+    """Denials grouped by user (service accounts told apart), then every denial in a closed block."""
+    by_user = [
+        {**r, "kind": "service account" if r.get("service_account") else "person",
+         "source_list": ", ".join(r.get("sources") or [])}
+        for r in t.get("denials_by_user") or []
+    ]
+    grouped = make_table(
+        "t-licenses-denials-by-user",
+        [
+            Column("user", "User"),
+            Column("kind", "Who", "text", "service account: a ServiceUser of the .NET logs, INTERNAL\\… or sa_…"),
+            Column("count", "Denials", "int"),
+            Column("first", "First", "ts"),
+            Column("last", "Last", "ts"),
+            Column("source_list", "Client addresses"),
+        ],
+        by_user,
+        ts="first",
+        te="last",
+        css=lambda r: "info" if r.get("service_account") else "warning",
+        caption="License denials per user. A service account's denials are internal calls (e.g. the monitoring "
+        "apps' REST connections through the proxy, from ::1): it needs no license. People's denials mean "
+        "someone was refused access.",
+        empty="No license denials.",
+    )
+    rows = make_table(
         "t-licenses-denials",
         [
             Column("time", "Time", "ts"),
@@ -281,12 +321,10 @@ def _lists(t: dict[str, Any]) -> Block:
         ],
         t.get("denials") or [],
         ts="time",
-        css=lambda r: "critical",
-        caption="Users refused access because no license was available to them.",
+        caption="Every denial, newest last (the JSON output has them all).",
         empty="No license denials.",
     )
-    return Block(
-        title="Changes, unused allocations and denials",
-        id="licenses-lists",
-        tables=[changes, unused, denials],
-    )
+    blocks = [Block(title="License denials", id="licenses-denials", tables=[grouped])]
+    if t.get("denials"):
+        blocks.append(Block(title="Every denial", id="licenses-denials-rows", tables=[rows], collapsed=True))
+    return blocks

@@ -15,6 +15,7 @@ from qslogs.analyses.base import AnalysisResult
 from qslogs.report.charts import Series, heatmap, line_chart
 from qslogs.report.filters import fmt_duration, fmt_int, fmt_ts, ts_ms
 from qslogs.report.model import Block, Callout, Chart, Column, Section
+from qslogs.report.section_nodes import nodes_block
 from qslogs.report.sections import details, make_table
 
 FAILED = ("failed", "aborted")
@@ -23,7 +24,8 @@ SCRIPT_LOG_ROWS = 300
 #: Tasks drawn in the durations chart at most (the ones with the most runs); one colour each.
 DURATION_SERIES = 6
 KIND_WORDS = {"script": "script", "initiation": "initiation"}
-VERDICT_SEVERITY = {"fresh": "ok", "stale": "critical", "unknown": "info"}
+#: Badge of a verdict when no finding tells its severity (the finding's severity wins: one rule table).
+VERDICT_SEVERITY = {"ok": "ok", "failing": "warning", "stale": "critical", "missing": "warning", "unknown": "info"}
 
 
 def context_value(
@@ -64,7 +66,10 @@ def reloads_section(result: AnalysisResult, data: dict[str, Any]) -> Section:
     t = result.tables
     runs: list[dict[str, Any]] = t.get("runs") or []
     meta: dict[str, Any] = t.get("meta") or {}
-    blocks = [_monitors(t.get("monitoring_apps") or [])]
+    severity = {
+        (f.data.get("name"), f.data.get("verdict")): str(f.severity) for f in result.findings if "verdict" in f.data
+    }
+    blocks = [_monitors(t.get("monitoring_apps") or [], severity)]
     failed = [r for r in runs if r.get("outcome") in FAILED]
     failed_rows = []
     for r in failed:
@@ -122,6 +127,7 @@ def reloads_section(result: AnalysisResult, data: dict[str, Any]) -> Section:
     blocks.append(_durations(t.get("durations") or []))
     blocks.append(_manual(t.get("manual_reloads") or []))
     blocks.append(_script_logs(t.get("script_logs") or []))
+    blocks.append(nodes_block(t.get("version_changes") or [], t.get("restarts") or []))
     cover = meta.get("script_logs_cover")
     intro = "Which reloads failed, where (in the script or at initiation) and why. " + (
         f"Script logs in the bundle cover {fmt_ts(cover[0], 'day')} to {fmt_ts(cover[1], 'day')}."
@@ -137,7 +143,7 @@ def _statement(r: dict[str, Any]) -> str:
     return f"Statement running (script line {line}):\n{stmt}" if stmt else ""
 
 
-def _monitors(monitors: list[dict[str, Any]]) -> Block:
+def _monitors(monitors: list[dict[str, Any]], severity: dict[tuple[Any, Any], str]) -> Block:
     callouts = []
     rows = []
     for m in monitors:
@@ -147,7 +153,7 @@ def _monitors(monitors: list[dict[str, Any]]) -> Block:
         rows.append(
             {
                 **m,
-                "verdict_sev": VERDICT_SEVERITY.get(verdict, "info"),
+                "verdict_sev": severity.get((m.get("name"), verdict)) or VERDICT_SEVERITY.get(verdict, "info"),
                 "verdict": verdict,
                 "cause": details(cause, str(root.get("hint") or "")) if cause else None,
                 "task_list": ", ".join(m.get("tasks") or []),
@@ -161,6 +167,15 @@ def _monitors(monitors: list[dict[str, Any]]) -> Block:
                     cause,
                 )
             )
+        elif verdict == "failing":
+            callouts.append(
+                Callout(
+                    severity.get((m.get("name"), verdict)) or "warning",
+                    f"{m.get('name')} is failing since {fmt_ts(m.get('failing_since'))}: its data goes stale at "
+                    f"{fmt_ts(m.get('stale_at'))}",
+                    cause,
+                )
+            )
     table = make_table(
         "t-reloads-monitors",
         [
@@ -169,6 +184,7 @@ def _monitors(monitors: list[dict[str, Any]]) -> Block:
             Column("verdict", "State"),
             Column("last_success", "Last success", "ts"),
             Column("age_hours", "Age (h)", "num"),
+            Column("stale_at", "Stale at", "ts", "last success + the stale window (--stale-hours)"),
             Column("last_attempt", "Last attempt", "ts"),
             Column("last_status", "Last status"),
             Column("failures_since_success", "Failures since", "int"),

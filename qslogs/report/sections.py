@@ -71,21 +71,28 @@ def make_table(
     )
 
 
+def finding_group(f: Finding) -> str:
+    """``bundle`` for a finding about the input itself (the input analysis, or one marked so), else ``site``."""
+    return "bundle" if f.about == "bundle" or f.analysis == "input" else "site"
+
+
 def summary(
     results: Mapping[str, AnalysisResult], present: Mapping[str, str]
 ) -> tuple[list[FindingRow], dict[str, int]]:
-    """Every finding of every analysis, most severe first (ties keep analysis and finding order).
+    """Every finding of every analysis: the site's, then the bundle's; most severe first in each group
+    (ties keep analysis and finding order).
 
     ``present`` maps the id of each section in the report to its title, for the links.
     """
-    ordered: list[tuple[int, int, Finding]] = []
+    ordered: list[tuple[int, int, int, Finding]] = []
     for result in results.values():
         for finding in result.findings:
-            ordered.append((severity_rank(finding.severity), len(ordered), finding))
-    ordered.sort(key=lambda item: (item[0], item[1]))
+            group = int(finding_group(finding) == "bundle")
+            ordered.append((group, severity_rank(finding.severity), len(ordered), finding))
+    ordered.sort(key=lambda item: item[:3])
     rows = []
     counts = {"critical": 0, "warning": 0, "info": 0, "ok": 0}
-    for _, _, f in ordered:
+    for _, _, _, f in ordered:
         severity = str(f.severity)
         counts[severity] = counts.get(severity, 0) + 1
         section = SECTION_OF.get(f.analysis, f.analysis)
@@ -97,6 +104,7 @@ def summary(
                 detail=f.detail,
                 anchor=section if section in present else "",
                 area=present.get(section, f.analysis),
+                group=finding_group(f),
             )
         )
     return rows, counts

@@ -1,0 +1,117 @@
+"""The status strip at the top of the report: the four questions answered in one row of tiles.
+
+Per monitoring app its verdict, last success, age and when its data goes stale; the failed reloads with
+their most frequent cause; per access type allocated / bought and the runway. Every tile's colour is the
+severity of the finding that tells the same thing (one rule table, :mod:`qslogs.findings`), so the strip
+can never be green where the findings are red. Only arranges what the analyses computed.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping
+from typing import Any
+
+from qslogs.analyses.base import AnalysisResult
+from qslogs.analyses.reload_health import age_words
+from qslogs.report.filters import fmt_int, fmt_ts
+from qslogs.report.model import Fact
+
+#: The verdict of ``reloads --json`` in the words of a tile.
+VERDICT_WORDS = {"ok": "OK", "failing": "Failing", "stale": "Stale", "missing": "No task", "unknown": "Unknown"}
+
+
+def _severity_of(result: AnalysisResult, **match: Any) -> str:
+    """The severity of the first finding whose data holds every ``match`` pair ('' when none does)."""
+    for f in result.findings:
+        if all(f.data.get(k) == v for k, v in match.items()):
+            return str(f.severity)
+    return ""
+
+
+def _age(hours: float | None) -> str:
+    return f"{age_words(hours)} ago" if hours is not None else "age unknown"
+
+
+def monitor_tiles(result: AnalysisResult) -> list[Fact]:
+    """One tile per monitoring app: verdict, last success and age, stale-at."""
+    out = []
+    for m in result.tables.get("monitoring_apps") or []:
+        verdict = m.get("verdict") or "unknown"
+        parts = []
+        if m.get("last_success"):
+            parts.append(f"last success {fmt_ts(m['last_success'])} ({_age(m.get('age_hours'))})")
+        elif verdict not in ("missing", "unknown"):
+            parts.append("no success in the bundle")
+        if m.get("stale_at"):
+            word = "stale since" if verdict == "stale" else "stale at"
+            parts.append(f"{word} {fmt_ts(m['stale_at'])}")
+        if verdict == "failing" and m.get("failures_since_success"):
+            parts.append(f"{m['failures_since_success']} failed since")
+        severity = _severity_of(result, name=m.get("name"), verdict=verdict) or "info"
+        out.append(Fact(str(m.get("name")), VERDICT_WORDS.get(verdict, verdict), " · ".join(parts), severity))
+    return out
+
+
+def failure_tile(result: AnalysisResult) -> Fact | None:
+    """Failed task runs and hub reloads, with the most frequent cause."""
+    runs = [r for r in result.tables.get("runs") or [] if r.get("outcome") in ("failed", "aborted")]
+    manual = [r for r in result.tables.get("manual_reloads") or [] if r.get("outcome") == "failed"]
+    failed = runs + manual
+    if not failed:
+        return Fact("Failed reloads", "0", "no failed reload in the bundle", "ok")
+    causes = Counter(
+        " ".join(x for x in (r.get("error_class") or "unknown", "on " + r["connection"] if r.get("connection")
+                             else "") if x)
+        for r in failed
+    )
+    top, n = causes.most_common(1)[0]
+    tasks = len({r.get("task") or r.get("app") for r in failed})
+    severity = min(
+        (str(f.severity) for f in result.findings if f.severity.value in ("critical", "warning")),
+        key=("critical", "warning").index,
+        default="info",
+    )
+    note = f"in {tasks} task(s)/app(s); top cause: {top} ({n}×)"
+    return Fact("Failed reloads", fmt_int(len(failed)), note, severity)
+
+
+def license_tiles(result: AnalysisResult) -> list[Fact]:
+    """Per access type: allocated / bought, and the runway."""
+    out = []
+    for row in result.tables.get("forecast") or []:
+        cap, used = row.get("capacity"), row.get("in_use")
+        value = f"{fmt_int(used)} / {fmt_int(cap)}" if cap is not None else f"{fmt_int(used)} / ?"
+        status, months = row.get("status"), row.get("months_to_exhaustion")
+        if status == "exhausts" and months is not None:
+            lo, hi = row.get("date_low"), row.get("date_high")
+            span = f" ({str(lo)[:7]} – {str(hi)[:7]})" if lo and hi else ""
+            runway = f"runs out in {months:.0f} months{span}"
+        else:
+            runway = {
+                "never": "never runs out at this rate",
+                "no-fit": "no forecast: too few monthly points",
+                "over-capacity": "over capacity",
+                "at-capacity": "at capacity",
+                "unknown-capacity": "bought unknown: give --" + str(row.get("access_type", "")).lower(),
+            }.get(str(status), str(status or ""))
+        note = f"allocated / bought · {runway} · from {row.get('in_use_source')}"
+        other = row.get("in_use_other")
+        if other:
+            note += f" ({other['source']} say {fmt_int(other['value'])})"
+        severity = _severity_of(result, access_type=row.get("access_type")) or "info"
+        out.append(Fact(str(row.get("access_type")), value, note, severity))
+    return out
+
+
+def status_strip(results: Mapping[str, AnalysisResult]) -> list[Fact]:
+    """The tiles of the first screen, in the order of the four questions."""
+    out: list[Fact] = []
+    if "reloads" in results:
+        out += monitor_tiles(results["reloads"])
+        tile = failure_tile(results["reloads"])
+        if tile is not None:
+            out.append(tile)
+    if "licenses" in results:
+        out += license_tiles(results["licenses"])
+    return out
