@@ -73,7 +73,7 @@ def test_bad_lines_are_counted_per_file_with_their_first_lines(tmp_path: Path) -
     assert list(bad)[0] == "Log/Repository/Trace/SENSE01_System_Repository.txt", "most bad lines first"
     finding = next(f for f in result.findings if "did not fit" in f.title)
     assert finding.severity is Severity.WARNING
-    assert finding.title == "3 lines in 2 file(s) did not fit their file's format"
+    assert finding.title == "3 lines in 2 files did not fit their file's format"
     assert "Log/Repository/Trace/SENSE01_System_Repository.txt (2)" in finding.detail
 
 
@@ -82,7 +82,7 @@ def test_unreadable_files_inventory_versions_and_about(tmp_path: Path) -> None:
     t = result.tables
     assert [i["path"] for i in t["file_issues"]] == [f"CalInfo_{GUID}.json"]
     issue = next(f for f in result.findings if "could not be read" in f.title)
-    assert issue.title == "1 file(s) could not be read" and "CalInfo" in issue.detail
+    assert issue.title == "1 file could not be read" and "CalInfo" in issue.detail
     inventory = {(r["kind"], r["host"]): (r["files"], r["records"], r["bad_lines"]) for r in t["inventory"]}
     assert inventory[("Repository/System", "sense01")] == (1, 2, 2)
     assert inventory[("Repository/System", "sense02")] == (1, 1, 1)

@@ -47,6 +47,7 @@ from qslogs.analyses.license_timeline import (
 from qslogs.export import to_jsonable
 from qslogs.findings import Finding, Severity
 from qslogs.frames import Frames
+from qslogs.words import plural, when
 
 NAME = "licenses"
 #: Keys of ``qslogs license --json``, in order (``AnalysisResult.tables`` has these plus ``chart``).
@@ -200,9 +201,9 @@ def _findings(
             Finding(
                 NAME,
                 Severity.WARNING,
-                f"{denials_total} license denials for {users} users",
+                f"{plural(denials_total, 'license denial')} for {plural(users, 'user')}",
                 f"Users were refused access (no access type available to them); the last at "
-                f"{to_jsonable(last)}. Allocate them a license or check the access rules.",
+                f"{when(last)}. Allocate them a license or check the access rules.",
                 {"denials": denials_total, "users": users},
             )
         )
@@ -212,7 +213,7 @@ def _findings(
             Finding(
                 NAME,
                 Severity.INFO,
-                f"{unused.height} allocated users idle for 30+ days ({idle90} for 90+ days)",
+                f"{plural(unused.height, 'allocated user')} idle for 30+ days ({idle90} for 90+ days)",
                 "Candidates to release, or to downgrade from Professional to Analyzer; see the list.",
                 {"idle_30d": unused.height, "idle_90d": idle90},
             )

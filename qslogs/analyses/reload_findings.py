@@ -17,6 +17,7 @@ from qslogs.analyses.reload_health import age_words, hours_between
 from qslogs.analyses.run_outcome import NOTE_NOT_COLLECTED
 from qslogs.export import to_jsonable
 from qslogs.findings import Finding, Severity
+from qslogs.words import plural
 
 #: The monitoring app whose staleness is critical (license allocation depends on it).
 CRITICAL_APP = "License Monitor"
@@ -49,9 +50,9 @@ def cause_phrase(error_class: str | None, text: str | None, connection: str | No
         return f"connector error{where}: {_short(text, 70)}"
     if error_class == "initiation":
         return (
-            f"the task could not start ({_short(text, 70)})"
+            f"failed before the script ran; the scheduler said '{_short(text, 70)}'"
             if text
-            else "the task could not start (no script log)"
+            else "failed before the script ran (no script log, no scheduler error line)"
         )
     if error_class == "aborted":
         return "the reload was aborted"
@@ -251,7 +252,8 @@ def findings_for(
             Finding(
                 analysis,
                 Severity.INFO,
-                f"{missing.height} failed run(s) have no script log in the bundle",
+                f"{plural(missing.height, 'failed run')} {'has' if missing.height == 1 else 'have'} no script log "
+                "in the bundle",
                 "The bundle holds no script logs for their period (the Log Collector includes them only "
                 "when the 'script logs' option is chosen, and only for the chosen dates), so qslogs cannot "
                 "tell whether they failed in the script or at initiation. Collect again with script logs "

@@ -20,7 +20,13 @@ import polars as pl
 from qslogs.analyses import reload_health as health
 from qslogs.analyses.base import Analysis, AnalysisOptions, AnalysisResult, run, time_filter
 from qslogs.analyses.reload_findings import findings_for
-from qslogs.analyses.run_context import context_lists, context_lists_manual, scheduler_context, script_context
+from qslogs.analyses.run_context import (
+    add_clock,
+    context_lists,
+    context_lists_manual,
+    scheduler_context,
+    script_context,
+)
 from qslogs.analyses.run_outcome import attribute_failures
 from qslogs.analyses.script_link import (
     LINK_TOLERANCE_S,
@@ -166,6 +172,9 @@ def build(results: dict[str, pl.DataFrame], frames: Frames, options: AnalysisOpt
         ),
         "meta": to_jsonable(meta),
     }
+    offsets = dict(zip(logs["source_file"].to_list(), logs["start_utc_offset"].to_list(), strict=True))
+    add_clock(tables["runs"], offsets)
+    add_clock(tables["manual_reloads"], offsets)
     findings = findings_for(NAME, runs, manual, monitors, tasks, has_scheduler=_has_scheduler(frames))
     return AnalysisResult(NAME, findings, tables)
 
