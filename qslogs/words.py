@@ -23,15 +23,18 @@ def plural(count: Any, singular: str, plural_form: str | None = None) -> str:
     return f"{count_text(count)} {word}"
 
 
-def when(value: datetime | str | None) -> str:
-    """A time for a sentence: ``2026-10-29 09:18 UTC`` (ISO strings and aware datetimes accepted)."""
+def when(value: object) -> str:
+    """A time for a sentence: ``2026-10-29 09:18 UTC`` (ISO strings and datetimes; naive means UTC)."""
     if value is None or value == "":
         return "an unknown time"
+    stamp = value
     if isinstance(value, str):
         try:
-            value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+            stamp = datetime.fromisoformat(value.replace("Z", "+00:00"))
         except ValueError:
             return value
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    if not isinstance(stamp, datetime):
+        return str(value)
+    if stamp.tzinfo is None:
+        stamp = stamp.replace(tzinfo=UTC)
+    return stamp.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")

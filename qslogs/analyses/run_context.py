@@ -196,6 +196,8 @@ def add_clock(rows: list[dict[str, Any]], file_offsets: dict[str, int]) -> None:
             if stamp is None:
                 entry.update(utc=None, local=None, offset_minutes=None)
                 continue
+            utc: datetime | None
+            local: datetime | None
             if text.endswith("Z"):
                 offset = run_offset
                 utc = stamp

@@ -13,6 +13,7 @@ from typing import Any
 
 from qslogs.analyses.base import AnalysisResult
 from qslogs.report.charts import Series, heatmap, line_chart
+from qslogs.report.evidence import context_anchor, manual_anchor, monitor_anchor, run_anchor
 from qslogs.report.filters import fmt_duration, fmt_int, fmt_ts, ts_ms
 from qslogs.report.model import Block, Callout, Chart, Column, Section
 from qslogs.report.sections import details, make_table
@@ -22,8 +23,31 @@ FAILED = ("failed", "aborted")
 SCRIPT_LOG_ROWS = 300
 #: Tasks drawn in the durations chart at most (the ones with the most runs); one colour each.
 DURATION_SERIES = 6
-KIND_WORDS = {"script": "script", "initiation": "initiation"}
+KIND_WORDS = {"script": "script", "initiation": "initiation (scheduler)"}
 VERDICT_SEVERITY = {"fresh": "ok", "stale": "critical", "unknown": "info"}
+
+
+def line_clock(c: dict[str, Any]) -> str:
+    """``04:31:30 UTC · 05:31:30 node-local (UTC+01:00)``: a quoted log line's time on both clocks.
+
+    The analysis put both clocks on every context line (``utc``, ``local``, ``offset_minutes``); this
+    only writes them out. Without a known offset the line's own clock is named as such.
+    """
+    utc, local, offset = c.get("utc"), c.get("local"), c.get("offset_minutes")
+    parts = []
+    if utc:
+        parts.append(f"{str(utc)[11:19]} UTC")
+    if local:
+        if isinstance(offset, int):
+            sign = "+" if offset >= 0 else "−"
+            zone = f"UTC{sign}{abs(offset) // 60:02d}:{abs(offset) % 60:02d}"
+        else:
+            zone = "offset unknown"
+        parts.append(f"{str(local)[11:19]} node-local ({zone})")
+    if not parts and c.get("time"):
+        raw = str(c["time"])
+        parts.append(f"{raw[11:19]} UTC" if raw.endswith("Z") else f"{raw[11:19]} node-local (offset unknown)")
+    return " · ".join(parts)
 
 
 def context_value(
@@ -32,6 +56,7 @@ def context_value(
     root_file: str | None,
     root_line: int | None,
     extra: str = "",
+    anchor: str = "",
 ) -> dict[str, Any]:
     """A ``details`` cell: the root-cause line, opened to the log lines around it (file:line each)."""
     lines = []
@@ -41,7 +66,6 @@ def context_value(
             for x in (
                 c.get("level") or "",
                 f"script line {c['script_line']}" if c.get("script_line") is not None else "",
-                str(c.get("time") or ""),
             )
             if x
         )
@@ -54,9 +78,11 @@ def context_value(
                 "note": note,
                 "text": c.get("text"),
                 "mark": mark,
+                "when": line_clock(c),
+                "utc": c.get("utc") or "",
             }
         )
-    return details(summary or "(no root-cause line)", extra, lines)
+    return details(summary or "(no root-cause line)", extra, lines, anchor)
 
 
 def reloads_section(result: AnalysisResult, data: dict[str, Any]) -> Section:
@@ -71,16 +97,19 @@ def reloads_section(result: AnalysisResult, data: dict[str, Any]) -> Section:
         kind = r.get("failure_kind") or ("aborted" if r.get("outcome") == "aborted" else "unknown")
         where = KIND_WORDS.get(kind, kind)
         extra = "\n".join(x for x in (r.get("error_hint"), r.get("note"), _statement(r)) if x)
+        row_anchor = run_anchor(r.get("execution_id"))
         failed_rows.append(
             {
                 **r,
                 "where": where,
+                "anchor": row_anchor,
                 "cause": context_value(
                     r.get("root_cause") or r.get("failure_reason") or "",
                     r.get("error_context"),
                     r.get("root_cause_file"),
                     r.get("root_cause_line"),
                     extra,
+                    context_anchor(row_anchor),
                 ),
             }
         )
@@ -98,8 +127,8 @@ def reloads_section(result: AnalysisResult, data: dict[str, Any]) -> Section:
                 "where",
                 "Failed in",
                 "text",
-                "script: the script log ends in an error; initiation: the reload "
-                "never started (no script log)",
+                "script: the script log ends in an error; initiation: the failure came before the "
+                "script ran (no script log); the root cause quotes the scheduler",
             ),
             Column("duration_s", "Duration", "duration"),
         ],
@@ -107,6 +136,8 @@ def reloads_section(result: AnalysisResult, data: dict[str, Any]) -> Section:
         ts="start",
         css=lambda r: "critical",
         key=lambda r: str(r.get("execution_id") or ""),
+        row_id=lambda r: str(r.get("anchor") or ""),
+        sort="start descending",
         caption="Newest first. The root cause is the script log's first error line, or the scheduler's.",
         empty="No task run failed in this bundle.",
     )
@@ -176,6 +207,7 @@ def _monitors(monitors: list[dict[str, Any]]) -> Block:
             Column("task_list", "Tasks"),
         ],
         rows,
+        row_id=lambda r: monitor_anchor(r.get("name")),
         empty="No monitoring app in these logs.",
     )
     return Block(
@@ -257,7 +289,8 @@ def _heatmap(
     basis = str(meta.get("heatmap_time_basis") or "local time of the executing node")
     svg = heatmap(
         counts,
-        title="Failed task runs per hour and weekday",
+        title="Failed task runs per hour and weekday (node-local time)" if basis != "UTC"
+        else "Failed task runs per hour and weekday (UTC)",
         unit="failed runs",
         source="reloads",
         basis=basis,
@@ -316,6 +349,7 @@ def _manual(manual: list[dict[str, Any]]) -> Block:
                 m.get("script_log"),
                 m.get("root_cause_line"),
                 str(m.get("error_hint") or ""),
+                context_anchor(manual_anchor(m)),
             ),
         }
         for m in manual
@@ -335,6 +369,8 @@ def _manual(manual: list[dict[str, Any]]) -> Block:
         ],
         sorted(rows, key=lambda r: r.get("time") or "", reverse=True),
         ts="time",
+        row_id=manual_anchor,
+        sort="time descending",
         css=lambda r: "critical" if r.get("outcome") in FAILED else "",
         empty="No manual reloads (from the hub or the data load editor) in this bundle.",
     )
@@ -363,6 +399,7 @@ def _script_logs(logs: list[dict[str, Any]]) -> Block:
         ],
         sorted(logs, key=lambda r: str(r.get("start_utc") or ""), reverse=True),
         ts="start_utc",
+        sort="start_utc descending",
         limit=SCRIPT_LOG_ROWS,
         caption="Newest first.",
         css=lambda r: "critical" if r.get("outcome") in FAILED else "",
