@@ -198,11 +198,23 @@
   }
   var msg = document.getElementById("df-msg");
   function say(text) { if (msg) { msg.textContent = text; } }
-  /* a range with no dated row in it says so (a reversed range never reaches here: it is refused) */
+  /* a range in which nothing was logged says so (a reversed range never reaches here: it is refused).
+     "Logged" = a record counted by an aggregate (service records, task runs) or a dated row starting in it. */
+  function recordsInRange() {
+    var n = 0, aggs = DATA.aggs || {};
+    Object.keys(aggs).forEach(function (name) {
+      var agg = aggs[name], last = agg.cols.length;  // the last column counts records (or runs)
+      var col = agg.cols.indexOf("records") >= 0 ? agg.cols.indexOf("records") + 1 : agg.cols.indexOf("runs") + 1;
+      Object.keys(agg.rows).forEach(function (k) {
+        agg.rows[k].forEach(function (e) { if (inRange(e[0], NaN)) { n += e[col > 0 ? col : last] || 0; } });
+      });
+    });
+    $$("tr[data-ts]:not([data-te])").forEach(function (tr) { if (!tr.classList.contains("f-date")) { n += 1; } });
+    return n;
+  }
   function checkEmpty(fromText, toText) {
     if (!range) { say(""); return; }
-    var dated = $$("tr[data-ts]"), shown = dated.filter(function (tr) { return !tr.classList.contains("f-date"); });
-    say(dated.length && !shown.length ? "Nothing was logged from " + fromText + " to " + toText + " (UTC): every dated row is hidden." : "");
+    say(recordsInRange() ? "" : "Nothing was logged from " + fromText + " to " + toText + " (UTC days): the tables and charts are empty for this range.");
   }
   if (form && DATA.span) {
     var from = document.getElementById("df-from"), to = document.getElementById("df-to");
