@@ -15,6 +15,7 @@ from qslogs.analyses.base import AnalysisResult
 from qslogs.report.charts import Series, heatmap, line_chart
 from qslogs.report.evidence import context_anchor, manual_anchor, monitor_anchor, run_anchor
 from qslogs.report.filters import fmt_duration, fmt_int, fmt_ts, ts_ms
+from qslogs.report.log_lines import line_clock
 from qslogs.report.model import Block, Callout, Chart, Column, Section
 from qslogs.report.sections import details, make_table
 
@@ -25,29 +26,6 @@ SCRIPT_LOG_ROWS = 300
 DURATION_SERIES = 6
 KIND_WORDS = {"script": "script", "initiation": "initiation (scheduler)"}
 VERDICT_SEVERITY = {"fresh": "ok", "stale": "critical", "unknown": "info"}
-
-
-def line_clock(c: dict[str, Any]) -> str:
-    """``04:31:30 UTC · 05:31:30 node-local (UTC+01:00)``: a quoted log line's time on both clocks.
-
-    The analysis put both clocks on every context line (``utc``, ``local``, ``offset_minutes``); this
-    only writes them out. Without a known offset the line's own clock is named as such.
-    """
-    utc, local, offset = c.get("utc"), c.get("local"), c.get("offset_minutes")
-    parts = []
-    if utc:
-        parts.append(f"{str(utc)[11:19]} UTC")
-    if local:
-        if isinstance(offset, int):
-            sign = "+" if offset >= 0 else "−"
-            zone = f"UTC{sign}{abs(offset) // 60:02d}:{abs(offset) % 60:02d}"
-        else:
-            zone = "offset unknown"
-        parts.append(f"{str(local)[11:19]} node-local ({zone})")
-    if not parts and c.get("time"):
-        raw = str(c["time"])
-        parts.append(f"{raw[11:19]} UTC" if raw.endswith("Z") else f"{raw[11:19]} node-local (offset unknown)")
-    return " · ".join(parts)
 
 
 def context_value(
