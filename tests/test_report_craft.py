@@ -130,6 +130,13 @@ def test_two_points_are_dots_with_their_values_not_a_trend() -> None:
         "html.parser",
     )
     assert len(many.select("svg.plot path.line")) == 1 and many.select("text.val") == []
+    # one day, two series with close values (1 and 2 distinct users): the labels do not overlap
+    close = BeautifulSoup(
+        line_chart([Series("a", [("2019-02-01", 1)], "c0"), Series("b", [("2019-02-01", 2)], "c1")], title="t"),
+        "html.parser",
+    )
+    ys = [float(t["y"]) for t in close.select("text.val")]
+    assert len(ys) == 2 and abs(ys[0] - ys[1]) >= 12
 
 
 def test_add_clock_puts_both_clocks_on_every_context_line() -> None:

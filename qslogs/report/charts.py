@@ -194,9 +194,10 @@ def line_chart(
             f'<text class="hl" x="{px(frame.left + frame.pw - 4)}" y="{px(frame.top + c.y(h.value) - 4)}" '
             f'text-anchor="end">{escape(h.name)}</text>'
         )
+    placed: list[tuple[float, float]] = []
     for s, p in zip(series, pts, strict=True):
         if s.css not in MODEL_LINES and _count(p) < SPARSE:
-            out += _value_labels(c, s.css, p)
+            out += _value_labels(c, s.css, p, placed)
     for m in markers:
         t = ms(m.at)
         if t is not None:
@@ -213,14 +214,27 @@ def _count(points: Sequence[tuple[Any, float | None]]) -> int:
     return sum(1 for _, v in points if v is not None)
 
 
-def _value_labels(c: Canvas, css: str, points: Sequence[tuple[int, float | None]]) -> list[str]:
-    """The value of each point of a sparse series, written above it (moved by the date filter's zoom)."""
-    return [
-        f'<text class="val {escape(css)} xpos" data-t="{t}" x="{px(c.f.left + c.x(t))}" '
-        f'y="{px(c.f.top + c.y(v) - 8)}" text-anchor="{_anchor(c.x(t), c.f.pw)}">{escape(fmt_int(v))}</text>'
-        for t, v in points
-        if v is not None
-    ]
+def _value_labels(
+    c: Canvas, css: str, points: Sequence[tuple[int, float | None]], placed: list[tuple[float, float]]
+) -> list[str]:
+    """The value of each point of a sparse series, written above it (moved by the date filter's zoom).
+
+    A label that would overlap one already ``placed`` (two series with close values on one day) moves
+    up a line until it is clear.
+    """
+    out = []
+    for t, v in points:
+        if v is None:
+            continue
+        x, y = c.f.left + c.x(t), c.f.top + c.y(v) - 8
+        while any(abs(x - px_) < 24 and abs(y - py_) < 12 for px_, py_ in placed):
+            y -= 12
+        placed.append((x, y))
+        out.append(
+            f'<text class="val {escape(css)} xpos" data-t="{t}" x="{px(x)}" y="{px(y)}" '
+            f'text-anchor="{_anchor(c.x(t), c.f.pw)}">{escape(fmt_int(v))}</text>'
+        )
+    return out
 
 
 def _anchor(x: float, width: float) -> str:
