@@ -81,6 +81,9 @@ class Table:
         default="",
         metadata={"help": "'<column key> ascending|descending': the order the rows come in ('' if none)"},
     )
+    reflow: bool = field(
+        default=False, metadata={"help": "on a phone, rows become label/value cards instead of scrolling"}
+    )
 
 
 @dataclass(frozen=True)

@@ -116,6 +116,7 @@ def reloads_section(result: AnalysisResult, data: dict[str, Any]) -> Section:
         key=lambda r: str(r.get("execution_id") or ""),
         row_id=lambda r: str(r.get("anchor") or ""),
         sort="start descending",
+        reflow=True,
         caption="Newest first. The root cause is the script log's first error line, or the scheduler's.",
         empty="No task run failed in this bundle.",
     )
@@ -186,6 +187,7 @@ def _monitors(monitors: list[dict[str, Any]]) -> Block:
         ],
         rows,
         row_id=lambda r: monitor_anchor(r.get("name")),
+        reflow=True,
         empty="No monitoring app in these logs.",
     )
     return Block(
@@ -349,6 +351,7 @@ def _manual(manual: list[dict[str, Any]]) -> Block:
         ts="time",
         row_id=manual_anchor,
         sort="time descending",
+        reflow=True,
         css=lambda r: "critical" if r.get("outcome") in FAILED else "",
         empty="No manual reloads (from the hub or the data load editor) in this bundle.",
     )

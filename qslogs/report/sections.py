@@ -50,6 +50,7 @@ def make_table(
     agg: str = "",
     row_id: Callable[[Mapping[str, Any]], str] | None = None,
     sort: str = "",
+    reflow: bool = False,
 ) -> Table:
     """A :class:`Table` from JSON rows; ``ts``/``te`` name (or compute) the row's time for the date filter."""
     all_rows = list(rows)
@@ -79,6 +80,7 @@ def make_table(
         total=total,
         agg=agg,
         sort=sort,
+        reflow=reflow,
     )
 
 

@@ -42,6 +42,15 @@
     });
   });
 
+  /* ---- phone cards: each cell of a [data-reflow] table learns its column's label (CSS shows it) ---- */
+  $$("table.data[data-reflow]").forEach(function (table) {
+    var labels = $$("th", table.tHead).map(function (th) { return th.textContent.replace(/\s*\(.*\)\s*$/, ""); });
+    $$("tr", table.tBodies[0]).forEach(function (tr) {
+      Array.prototype.forEach.call(tr.cells, function (td, i) { td.setAttribute("data-label", labels[i] || ""); });
+    });
+    table.classList.add("reflow");
+  });
+
   /* ---- text filter per table ------------------------------------------------------------------- */
   function updateCount(table) {
     var bar = table.parentNode.querySelector(".tcount");
