@@ -221,7 +221,8 @@ def browser(tmp_path_factory: pytest.TempPathFactory) -> Any:
     from tests.cdp import Browser
 
     assert CHROMIUM is not None
-    with Browser(CHROMIUM, FLAGS[:8], tmp_path_factory.mktemp("cdp") / "profile") as b:
+    quiet = tuple(f for f in FLAGS if not f.startswith(("--enable-logging", "--v=")))  # console comes over CDP
+    with Browser(CHROMIUM, quiet, tmp_path_factory.mktemp("cdp") / "profile") as b:
         yield b
 
 
