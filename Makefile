@@ -19,7 +19,7 @@ demo: $(STAMP)
 test: $(STAMP) browser
 	$(BIN)/python -m pytest -q
 
-# Debian's chromium for tests/test_browser.py: installed when missing (as root, where apt-get exists);
+# Debian's chromium (and poppler-utils' pdfinfo for PDF page counts) for tests/test_browser.py: installed when missing (as root, where apt-get exists);
 # anywhere else the browser tests skip and say why.
 browser:
 	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || \
@@ -27,6 +27,11 @@ browser:
 	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
 	    || echo "could not install chromium: the browser tests will skip"; \
 	  else echo "chromium is not installed (installing needs root and apt-get): the browser tests will skip"; fi; }
+	@command -v pdfinfo >/dev/null 2>&1 || \
+	{ if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils >/dev/null) \
+	    || echo "could not install poppler-utils: the print test counts PDF pages itself"; \
+	  else echo "pdfinfo (poppler-utils) is not installed: the print test counts PDF pages itself"; fi; }
 
 lint: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[test,dev]'

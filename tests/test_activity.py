@@ -179,10 +179,11 @@ def test_service_host_totals_most_errors_first(activity: dict[str, object]) -> N
         ("HubService", "sense01", 0, 1),
     ]
     repo1 = activity["by_service_host"][0]  # type: ignore[index]
+    # the real times of the two ERROR lines (08:16 and 08:17), not the start of their hour
     assert (repo1["records"], repo1["first_error"], repo1["last_error"]) == (
         5,
-        "2024-10-03T08:00:00.000Z",
-        "2024-10-03T08:00:00.000Z",
+        "2024-10-03T08:16:00.000Z",
+        "2024-10-03T08:17:00.000Z",
     )
     daily = {
         (r["day"], r["service"], r["host"]): (r["errors"], r["warnings"], r["records"])
@@ -221,9 +222,9 @@ def test_sessions_and_distinct_users_per_day_without_internal_accounts(activity:
     totals = {r["source"]: (r["sessions"], r["users"]) for r in activity["session_totals"]}  # type: ignore
     assert totals == {"proxy": (4, 2), "engine": (1, 1)}
     titles = [f["title"] for f in activity["findings"]]  # type: ignore[union-attr]
-    assert "Proxy sessions: 4 by 2 distinct users over 2 day(s)" in titles
+    assert "Proxy sessions: 4 by 2 distinct users over 2 days" in titles
     assert any(
-        t.startswith("3 errors and 2 warnings logged by 1 service(s); most in Repository on sense01")
+        t.startswith("3 errors and 2 warnings logged by 1 service; most in Repository on sense01")
         for t in titles
     )
 
@@ -257,7 +258,7 @@ def test_activity_is_registered_and_the_command_prints_json_and_text(tmp_path: P
     text = CliRunner().invoke(cli, ["activity", str(log)])
     assert text.exit_code == 0, text.output
     assert "Repository" in text.stdout and "Connection # failed for <id>" in text.stdout
-    assert "proxy sessions: 4 by 2 distinct users over 2 day(s)" in text.stdout
+    assert "proxy sessions: 4 by 2 distinct users over 2 days" in text.stdout
 
 
 @pytest.mark.fixtures

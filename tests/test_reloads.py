@@ -371,7 +371,7 @@ def test_without_script_logs_the_bundle_says_script_log_not_collected(tmp_path: 
         run = run_of(data, ids[key])
         assert (run["failure_kind"], run["script_log"], run["note"]) == (None, None, NOTE_NOT_COLLECTED)
     assert run_of(data, ids["sales_init"])["error_class"] == "initiation"  # the scheduler said so itself
-    info = [f for f in data["findings"] if f["title"].startswith("2 failed run(s) have no script log")]
+    info = [f for f in data["findings"] if f["title"].startswith("2 failed runs have no script log")]
     assert len(info) == 1 and info[0]["severity"] == "info"
     assert data["meta"]["script_logs_cover"] is None
 

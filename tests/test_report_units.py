@@ -89,9 +89,17 @@ def test_nice_ticks_and_time_ticks() -> None:
     assert charts.nice_ticks(0, 43) == [0, 10, 20, 30, 40, 50]
     assert charts.nice_ticks(0, 7.3) == [0, 2, 4, 6, 8]
     day = charts.DAY
-    t0 = 1_700_000_000_000
-    hours = charts.time_ticks(t0, t0 + 6 * charts.HOUR)
+    t0 = 1_700_000_000_000  # 2023-11-14 22:13 UTC
+    morning = ms("2023-11-15T08:10:00Z")
+    hours = charts.time_ticks(morning, morning + 6 * charts.HOUR)
     assert all(t % charts.HOUR == 0 for t, _ in hours) and re.fullmatch(r"\d\d:00", hours[0][1])
+    # a span across midnight says the date on its first tick and at midnight, never bare 00:00 only
+    night = [label for _, label in charts.time_ticks(t0, t0 + 6 * charts.HOUR)]
+    assert night == ["11-14 23:00", "11-15 00:00", "01:00", "02:00", "03:00", "04:00"]
+    # a daily series of 0.9 days: day ticks, not a row of hours
+    days = [label for _, label in charts.time_ticks(ms("2019-01-31T12:00:00Z"), ms("2019-02-02T12:00:00Z"),
+                                                    min_step=day)]
+    assert days == ["02-01", "02-02"]
     weeks = charts.time_ticks(t0, t0 + 40 * day)
     assert all(datetime.fromtimestamp(t / 1000, UTC).weekday() == 0 for t, _ in weeks), (
         "weeks start on Monday"

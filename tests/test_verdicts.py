@@ -295,7 +295,7 @@ def test_denials_by_user_on_the_real_bundle_counted_by_hand(real_log_folder: Pat
     titles = {f.title: f for f in result.findings}
     svc = titles["100 license denials of the service account DOMAIN\\qvservice: internal calls, not a person"]
     assert svc.severity is Severity.INFO and "allocate" not in svc.detail.lower()
-    people = titles["8 license denials for 1 user(s)"]
+    people = titles["8 license denials for 1 user"]
     assert people.severity is Severity.WARNING and "Allocate them a license" in people.detail
 
 

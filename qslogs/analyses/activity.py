@@ -20,6 +20,7 @@ from qslogs.findings import Finding, Severity
 from qslogs.frames import Frames
 from qslogs.schemas import LEVEL_COLUMN, TIME_COLUMN, Family
 from qslogs.timeutil import UTC_DATETIME
+from qslogs.words import plural
 
 NAME = "activity"
 
@@ -54,6 +55,12 @@ MESSAGES_SCHEMA: dict[str, pl.DataType] = {
     "first": UTC_DATETIME,
     "last": UTC_DATETIME,
     "example": pl.String(),
+}
+ERROR_TIMES_SCHEMA: dict[str, pl.DataType] = {
+    "service": pl.String(),
+    "host": pl.String(),
+    "first_error": UTC_DATETIME,
+    "last_error": UTC_DATETIME,
 }
 SESSIONS_SCHEMA: dict[str, pl.DataType] = {
     "source": pl.String(),
@@ -100,6 +107,7 @@ def queries(frames: Frames, options: AnalysisOptions) -> dict[str, pl.LazyFrame]
     """Hourly level counts, error/warning messages, and session counts, as lazy queries."""
     levels: list[pl.LazyFrame] = []
     messages: list[pl.LazyFrame] = []
+    error_times: list[pl.LazyFrame] = []
     for kind, family in _level_kinds(frames).items():
         time_col, level_col = TIME_COLUMN[family], LEVEL_COLUMN[family]
         service = kind.split("/", 1)[0]
@@ -115,6 +123,7 @@ def queries(frames: Frames, options: AnalysisOptions) -> dict[str, pl.LazyFrame]
         levels.append(
             base.select("kind", "service", "host", pl.col("time").dt.truncate("1h").alias("hour"), "level")
         )
+        error_times.append(base.filter(pl.col("level").is_in(ERROR_LEVELS)).select("service", "host", "time"))
         if "Message" in frames.columns(kind):
             messages.append(
                 base.filter(
@@ -134,6 +143,12 @@ def queries(frames: Frames, options: AnalysisOptions) -> dict[str, pl.LazyFrame]
             pl.concat(levels)
             .group_by("kind", "service", "host", "hour", "level")
             .agg(pl.len().cast(pl.UInt32).alias("count"))
+        )
+    if error_times:  # the real first/last error times (the hourly levels only know their hour)
+        out["error_times"] = (
+            pl.concat(error_times)
+            .group_by("service", "host")
+            .agg(pl.col("time").min().alias("first_error"), pl.col("time").max().alias("last_error"))
         )
     if messages:
         out["messages"] = (
@@ -219,9 +234,8 @@ def build(results: dict[str, pl.DataFrame], frames: Frames, options: AnalysisOpt
             pl.col("count").filter(is_err).sum().alias("errors"),
             pl.col("count").filter(is_warn).sum().alias("warnings"),
             pl.col("count").sum().alias("records"),
-            pl.col("hour").filter(is_err).min().alias("first_error"),
-            pl.col("hour").filter(is_err).max().alias("last_error"),
         )
+        .join(results.get("error_times", pl.DataFrame(schema=ERROR_TIMES_SCHEMA)), on=["service", "host"], how="left")
         .sort(
             ["errors", "warnings", "service", "host"], descending=[True, True, False, False], nulls_last=True
         )
@@ -287,8 +301,9 @@ def _findings(
             Finding(
                 NAME,
                 Severity.INFO,
-                f"{errors:,} errors and {warnings:,} warnings logged by {services} service(s); "
-                f"most in {worst['service']} on {worst['host']} ({worst['errors']:,} errors"
+                f"{plural(errors, 'error')} and {plural(warnings, 'warning')} logged by "
+                f"{plural(services, 'service')}; most in {worst['service']} on {worst['host']} "
+                f"({plural(worst['errors'], 'error')}"
                 + (
                     f", {denials[worst['service']]:,} of them license denials)"
                     if denials.get(worst["service"])
@@ -318,7 +333,7 @@ def _findings(
             Finding(
                 NAME,
                 Severity.INFO,
-                f"{label}: {row['sessions']:,} by {row['users']:,} distinct users over {days} day(s)",
+                f"{label}: {row['sessions']:,} by {plural(row['users'], 'distinct user')} over {plural(days, 'day')}",
                 "Counts exclude Qlik's built-in INTERNAL accounts (scheduled reloads, service users).",
                 {"source": row["source"], "sessions": row["sessions"], "users": row["users"], "days": days},
             )

@@ -19,6 +19,7 @@ from qslogs.findings import Finding, Severity
 from qslogs.frames import Frames
 from qslogs.schemas import BAD_LINE_SCHEMA
 from qslogs.timeutil import UTC_DATETIME
+from qslogs.words import plural
 
 NAME = "input"
 
@@ -201,7 +202,8 @@ def _findings(bad_files: pl.DataFrame, frames: Frames, span: dict[str, Any]) -> 
             Finding(
                 NAME,
                 Severity.WARNING,
-                f"{total:,} lines in {bad_files.height} file(s) did not fit their file's format",
+                f"{plural(total, 'line')} in {plural(bad_files.height, 'file')} did not fit "
+                f"{'its' if total == 1 else 'their'} file's format",
                 f"They were set aside, not analysed; most in {where}. The Bundle section shows the first "
                 "lines of each file with file:line, so you can judge whether anything important is missing.",
                 {"bad_lines": total, "files": bad_files.height, "top": to_jsonable(top)},
@@ -214,7 +216,7 @@ def _findings(bad_files: pl.DataFrame, frames: Frames, span: dict[str, Any]) -> 
             Finding(
                 NAME,
                 Severity.WARNING,
-                f"{len(frames.file_issues)} file(s) could not be read",
+                f"{plural(len(frames.file_issues), 'file')} could not be read",
                 f"{names}{more}. Whatever they held is missing from this report.",
                 {"files": [{"path": i.path, "reason": i.reason} for i in frames.file_issues]},
             )

@@ -17,6 +17,7 @@ from qslogs.analyses.license_events import LICENSE_LOG
 from qslogs.export import to_jsonable
 from qslogs.findings import Finding, Severity
 from qslogs.frames import Frames
+from qslogs.words import plural, when
 
 #: Logs whose ``ServiceUser`` column names the services' Windows account (Trace family, §7.1).
 SERVICE_USER_KINDS = (LICENSE_LOG, "Repository/System", "Scheduler/System")
@@ -101,9 +102,9 @@ def denial_findings(analysis: str, by_user: list[dict[str, Any]]) -> list[Findin
             Finding(
                 analysis,
                 Severity.INFO,
-                f"{n} license denials of the service account {names}: internal calls, not a person",
-                f"From {sources}, {to_jsonable(min(r['first'] for r in svc))} to "
-                f"{to_jsonable(max(r['last'] for r in svc))}. These are calls made as the account the Qlik "
+                f"{plural(n, 'license denial')} of the service account {names}: internal calls, not a person",
+                f"From {sources}, {when(min(r['first'] for r in svc))} to "
+                f"{when(max(r['last'] for r in svc))}. These are calls made as the account the Qlik "
                 "services run as (e.g. the monitoring apps' monitor_apps_REST_* connections go through the "
                 "proxy as that account, at the minute they reload); the account needs no license and the "
                 "denials do no harm by themselves. Check that they line up with the monitoring apps' reloads "
@@ -118,9 +119,9 @@ def denial_findings(analysis: str, by_user: list[dict[str, Any]]) -> list[Findin
             Finding(
                 analysis,
                 Severity.WARNING,
-                f"{n} license denials for {len(people)} user(s)",
+                f"{plural(n, 'license denial')} for {plural(len(people), 'user')}",
                 f"People were refused access (no access type available to them); the last at "
-                f"{to_jsonable(max(r['last'] for r in people))}. Allocate them a license or check the access "
+                f"{when(max(r['last'] for r in people))}. Allocate them a license or check the access "
                 "rules.",
                 to_jsonable({"denials": n, "users": len(people), "by_user": people}),
             )

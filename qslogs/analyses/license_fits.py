@@ -24,6 +24,7 @@ from typing import Any
 import polars as pl
 
 from qslogs.analyses.growth import DAYS_PER_MONTH, Fit, Forecast, add_months, fit_series, forecast
+from qslogs.words import plural
 
 MIN_MONTHS = 3
 MIN_POINTS = 3
@@ -213,7 +214,7 @@ def forecast_rows(
             reason = "no allocation history to fit"
         elif series.granularity != "month":
             reason = (
-                f"only {_months_in(timeline, access_type)} monthly point(s) of allocation history; a forecast "
+                f"only {plural(_months_in(timeline, access_type), 'monthly point')} of allocation history; a forecast "
                 f"needs {MIN_MONTHS} (daily counts of a short history would understate the uncertainty)"
             )
         else:

@@ -48,6 +48,7 @@ from qslogs.analyses.license_timeline import (
 from qslogs.export import to_jsonable
 from qslogs.findings import Finding, Severity
 from qslogs.frames import Frames
+from qslogs.words import plural
 
 NAME = "licenses"
 #: Keys of ``qslogs license --json``, in order (``AnalysisResult.tables`` has these plus ``chart``).
@@ -204,7 +205,7 @@ def _findings(
             Finding(
                 NAME,
                 Severity.INFO,
-                f"{unused.height} allocated users idle for 30+ days ({idle90} for 90+ days)",
+                f"{plural(unused.height, 'allocated user')} idle for 30+ days ({idle90} for 90+ days)",
                 "Candidates to release, or to downgrade from Professional to Analyzer; see the list.",
                 {"idle_30d": unused.height, "idle_90d": idle90},
             )

@@ -18,6 +18,7 @@ from qslogs.export import to_jsonable
 from qslogs.findings import Finding, Severity
 from qslogs.frames import Frames
 from qslogs.timeutil import UTC_DATETIME, qlik_ts
+from qslogs.words import plural, when
 
 #: A start-up line of a .NET service (Service family ``Message``; seen in real bundles).
 STARTUP_MESSAGE = r"(?i)^\s*the service is starting"
@@ -130,17 +131,17 @@ def findings(analysis: str, changes: list[dict[str, Any]], restarts: list[dict[s
         by_host.setdefault(str(c["host"]), []).append(c)
     for host, rows in by_host.items():
         what = "; ".join(f"{r['service']} {r['from']} → {r['to']}" for r in rows)
-        when = min(r["first_new"] for r in rows)
+        first_new = min(r["first_new"] for r in rows)
         starts = next((r for r in restarts if r["host"] == host), None)
         restart_text = (
-            f" {starts['startups']} service start-up line(s) on this node in the bundle." if starts else ""
+            f" {plural(starts['startups'], 'service start-up line')} on this node in the bundle." if starts else ""
         )
         out.append(
             Finding(
                 analysis,
                 Severity.INFO,
                 f"{host} was upgraded inside the bundle: {what}",
-                f"The new version first appears at {to_jsonable(when)}. Failures that start around an upgrade "
+                f"The new version first appears at {when(first_new)}. Failures that start around an upgrade "
                 "often come from it (changed connectors, credentials, settings); other nodes may still run "
                 f"the old version.{restart_text}",
                 to_jsonable({"host": host, "changes": rows, "restarts": starts}),

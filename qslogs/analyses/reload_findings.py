@@ -25,6 +25,7 @@ from qslogs.findings import (
     cause_persistence,
     severity_for,
 )
+from qslogs.words import plural
 
 
 def short_time(value: datetime | str | None) -> str:
@@ -54,9 +55,9 @@ def cause_phrase(error_class: str | None, text: str | None, connection: str | No
         return f"connector error{where}: {_short(text, 70)}"
     if error_class == "initiation":
         return (
-            f"the task could not start ({_short(text, 70)})"
+            f"failed before the script ran; the scheduler said '{_short(text, 70)}'"
             if text
-            else "the task could not start (no script log)"
+            else "failed before the script ran (no script log, no scheduler error line)"
         )
     if error_class == "aborted":
         return "the reload was aborted"
@@ -172,7 +173,7 @@ def _monitor_finding(analysis: str, m: dict[str, Any], runs: pl.DataFrame) -> Fi
         outlook = f"A retry may succeed (the cause is often temporary); if none does, {outlook[0].lower()}{outlook[1:]}"
     detail = f"{outlook} {root.get('hint') or ''} Last successful reload: "
     detail += f"{short_time(last_ok) if last_ok else 'none in the bundle'}; "
-    detail += f"{m['failures_since_success']} failed attempt(s) since"
+    detail += f"{plural(m['failures_since_success'], 'failed attempt')} since"
     if m["failing_since"]:
         detail += f", from {short_time(m['failing_since'])} to {short_time(m['last_attempt'])}"
     detail += f" (last status {m['last_status']})."
@@ -285,7 +286,8 @@ def findings_for(
             Finding(
                 analysis,
                 Severity.INFO,
-                f"{missing.height} failed run(s) have no script log in the bundle",
+                f"{plural(missing.height, 'failed run')} {'has' if missing.height == 1 else 'have'} no script log "
+                "in the bundle",
                 "The bundle holds no script logs for their period (the Log Collector includes them only "
                 "when the 'script logs' option is chosen, and only for the chosen dates), so qslogs cannot "
                 "tell whether they failed in the script or at initiation. Collect again with script logs "

@@ -22,7 +22,13 @@ from qslogs.analyses import node_history as nodes
 from qslogs.analyses import reload_health as health
 from qslogs.analyses.base import Analysis, AnalysisOptions, AnalysisResult, run, time_filter
 from qslogs.analyses.reload_findings import findings_for
-from qslogs.analyses.run_context import context_lists, context_lists_manual, scheduler_context, script_context
+from qslogs.analyses.run_context import (
+    add_clock,
+    context_lists,
+    context_lists_manual,
+    scheduler_context,
+    script_context,
+)
 from qslogs.analyses.run_outcome import attribute_failures
 from qslogs.analyses.script_link import (
     LINK_TOLERANCE_S,
@@ -174,6 +180,9 @@ def build(results: dict[str, pl.DataFrame], frames: Frames, options: AnalysisOpt
     restarts = nodes.restarts_by_node(results["startups"])
     tables["version_changes"] = to_jsonable(changes)
     tables["restarts"] = restarts
+    offsets = dict(zip(logs["source_file"].to_list(), logs["start_utc_offset"].to_list(), strict=True))
+    add_clock(tables["runs"], offsets)
+    add_clock(tables["manual_reloads"], offsets)
     findings = findings_for(NAME, runs, manual, monitors, tasks, has_scheduler=_has_scheduler(frames))
     findings += nodes.findings(NAME, changes, restarts)
     return AnalysisResult(NAME, findings, tables)

@@ -3,10 +3,14 @@
 A script failure shows the script-log lines around its root-cause line (the statement, the data
 connection, the ``Error:`` lines); a failure without a script-log error shows the scheduler lines around
 the run's start, since an initiation failure leaves no other trace (formats.md §5.6). Times are text:
-UTC (``Z``) for scheduler lines, the node's local time as written for script lines.
+UTC (``Z``) for scheduler lines, the node's local time as written for script lines; :func:`add_clock`
+then gives every line both clocks.
 """
 
 from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
 
 import polars as pl
 
@@ -172,3 +176,54 @@ def context_lists_manual(manual: pl.DataFrame, script_ctx: pl.DataFrame) -> pl.D
             ).alias("error_context")
         )
     )
+
+
+def add_clock(rows: list[dict[str, Any]], file_offsets: dict[str, int]) -> None:
+    """Give every context line of ``rows`` (JSON rows of runs or manual reloads) both clocks.
+
+    Adds ``utc`` (ISO, ``Z``), ``local`` (the node's wall clock, ``YYYY-MM-DD HH:MM:SS``) and
+    ``offset_minutes`` (east of UTC) to each entry of ``error_context``, so the report can show a quoted
+    line in UTC with the node-local time beside it without computing anything. Script lines carry local
+    time: their log's offset (``file_offsets``, from :func:`~qslogs.analyses.script_link.logs_in_utc`)
+    turns them into UTC. Scheduler lines carry UTC: the run's offset (``local_start`` − ``start``) gives
+    the local time. Where no offset is known the missing clock is None.
+    """
+    for row in rows:
+        run_offset = _offset_minutes(row.get("start"), row.get("local_start"))
+        for entry in row.get("error_context") or []:
+            text = str(entry.get("time") or "")
+            stamp = _parse(text)
+            if stamp is None:
+                entry.update(utc=None, local=None, offset_minutes=None)
+                continue
+            utc: datetime | None
+            local: datetime | None
+            if text.endswith("Z"):
+                offset = run_offset
+                utc = stamp
+                local = stamp + timedelta(minutes=offset) if offset is not None else None
+            else:
+                offset = file_offsets.get(str(entry.get("source_file")))
+                local = stamp
+                utc = stamp - timedelta(minutes=offset) if offset is not None else None
+            entry.update(
+                utc=utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z" if utc else None,
+                local=local.strftime("%Y-%m-%d %H:%M:%S") if local else None,
+                offset_minutes=offset,
+            )
+
+
+def _parse(text: str) -> datetime | None:
+    """A naive datetime from ``2026-10-29 13:48:59`` or ``2026-10-29T04:31:17.073Z`` (the clock dropped)."""
+    try:
+        return datetime.fromisoformat(text.removesuffix("Z").replace(" ", "T")) if text else None
+    except ValueError:
+        return None
+
+
+def _offset_minutes(start: Any, local_start: Any) -> int | None:
+    """Minutes east of UTC of a run's node: its local start minus its UTC start."""
+    utc, local = _parse(str(start or "")), _parse(str(local_start or ""))
+    if utc is None or local is None:
+        return None
+    return round((local - utc).total_seconds() / 60)

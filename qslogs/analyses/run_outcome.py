@@ -21,8 +21,8 @@ NOTE_NOT_COLLECTED = (
     "cannot tell whether the run failed in the script or at initiation"
 )
 NOTE_INITIATION = (
-    "no script log although the bundle holds script logs for this period: the reload never "
-    "started (scheduler or engine side)"
+    "no script log although the bundle holds script logs for this period: the failure came before "
+    "the script ran; the scheduler's lines around the start say what it did and where it stopped"
 )
 NOTE_LOG_SUCCESS = (
     "the script log ends without error: the run failed after the script (saving or storing the app)"

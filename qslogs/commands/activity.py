@@ -21,6 +21,7 @@ from qslogs.cli import (
     time_window_options,
 )
 from qslogs.export import dumps
+from qslogs.words import plural
 
 
 @cli.command()
@@ -80,7 +81,7 @@ def render_activity(data: dict[str, Any]) -> str:
             days = sum(1 for s in data["sessions"] if s["source"] == t["source"])
             lines.append(
                 f"{t['source']} sessions: {t['sessions']:,} by {t['users']:,} distinct users "
-                f"over {days} day(s)"
+                f"over {plural(days, 'day')}"
             )
     if not data["by_service_host"] and not data["session_totals"]:
         lines = ["No log records with a level and no sessions in this bundle."]

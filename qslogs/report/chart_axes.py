@@ -86,14 +86,23 @@ _TIME_STEPS: tuple[tuple[int, int, str], ...] = (
 )
 
 
-def time_ticks(t0: int, t1: int, max_ticks: int = 8) -> list[tuple[int, str]]:
-    """Readable UTC time ticks between t0 and t1 (ms): hours, days, weeks, months or years."""
+def time_ticks(t0: int, t1: int, max_ticks: int = 8, min_step: int = 0) -> list[tuple[int, str]]:
+    """Readable UTC time ticks between t0 and t1 (ms): hours, days, weeks, months or years.
+
+    Steps shorter than ``min_step`` are not used (a daily series gets day ticks however short it is).
+    Hour ticks carry the date on the first tick and at every midnight, so a span that crosses midnight
+    reads ``10-24 22:00, 10-25 00:00, 02:00``, never a row of bare ``00:00``.
+    """
     span = max(t1 - t0, 1)
     for step_ms, months, fmt in _TIME_STEPS:
-        if step_ms and span / step_ms <= max_ticks:
+        if step_ms and step_ms >= min_step and span / step_ms <= max_ticks:
             offset = 4 * DAY if step_ms == 7 * DAY else 0  # weeks start on Monday (1970-01-01 was a Thursday)
             first = math.ceil((t0 - offset) / step_ms) * step_ms + offset
-            return [(t, utc(t).strftime(fmt)) for t in range(first, t1 + 1, step_ms)]
+            ticks = [(t, utc(t).strftime(fmt)) for t in range(first, t1 + 1, step_ms)]
+            if step_ms < DAY and ticks and span + (t0 % DAY) >= DAY:
+                ticks = [(t, utc(t).strftime("%m-%d %H:%M")) if i == 0 or t % DAY == 0 else (t, s)
+                         for i, (t, s) in enumerate(ticks)]
+            return ticks
         if months and span / (months * 30.44 * DAY) <= max_ticks:
             return month_ticks(t0, t1, months, fmt)
     return month_ticks(t0, t1, 12 * max(1, math.ceil(span / (365.25 * DAY) / max_ticks)), "%Y")
@@ -132,6 +141,7 @@ class Canvas:
 
 
 def open_svg(frame: Frame, title: str, kind: str, t0: int, t1: int, extra: str = "") -> list[str]:
+    """The chart's outer ``<svg>`` with what the date filter needs to zoom it (``extra``: more attributes)."""
     return [
         f'<svg class="chart {kind}" viewBox="0 0 {frame.width} {frame.height}" role="img" '
         f'aria-label="{escape(title)}" data-t0="{t0}" data-t1="{t1}" data-pw="{px(frame.pw)}" '
@@ -155,10 +165,14 @@ def y_axis(c: Canvas, ticks: list[float], label: str) -> list[str]:
     return out
 
 
-def x_axis(c: Canvas) -> list[str]:
+def x_axis(c: Canvas, min_step: int = 0) -> list[str]:
+    """Time ticks under the plot, and the clock they are in (UTC) at the axis's right end."""
     f = c.f
-    out = [f'<g class="xt" transform="translate({f.left},{px(f.top + f.ph)})">']
-    for t, text in time_ticks(c.t0, c.t1):
+    out = [
+        f'<text class="zone" x="{f.left - 6}" y="{px(f.top + f.ph + 16)}" text-anchor="end">UTC</text>',
+        f'<g class="xt" transform="translate({f.left},{px(f.top + f.ph)})">',
+    ]
+    for t, text in time_ticks(c.t0, c.t1, min_step=min_step):
         x = px(c.x(t))
         out.append(
             f'<line x1="{x}" x2="{x}" y1="0" y2="4"/><text x="{x}" y="16" text-anchor="middle">'

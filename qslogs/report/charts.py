@@ -54,6 +54,10 @@ __all__ = [
     "time_ticks",
 ]
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+#: A series with fewer points than this is drawn as labelled dots, not as a line.
+SPARSE = 3
+#: Colour classes of lines drawn from a model (fitted trend, forecast), not observed: two points make a line.
+MODEL_LINES = frozenset({"trend", "fc"})
 
 
 @dataclass(frozen=True)
@@ -120,12 +124,22 @@ def line_chart(
     markers: Sequence[Marker] = (),
     frame: Frame | None = None,
     y_min: float = 0.0,
+    min_step: int = 0,
 ) -> Markup:
     """Lines and dots over time, with optional interval bands, horizontal reference lines and markers.
 
     The license forecast is one call: observed users (dots), the fitted trend, the forecast
     extension (dashed), its interval band, the capacity line and a marker at the exhaustion date.
+    An observed series of fewer than :data:`SPARSE` points is drawn as dots with their values written beside
+    them (two points joined by a line would read as a trend). ``min_step`` is the data's own step
+    (``DAY`` for daily counts): the x axis never ticks finer, and a short span is widened to show it.
     """
+    series = [
+        Series(s.name, s.points, s.css, "dots")
+        if s.css not in MODEL_LINES and _count(s.points) < SPARSE
+        else s
+        for s in series
+    ]
     legend = [(s.name, s.css, "dots" if s.style == "dots" else "line") for s in series]
     legend += [(b.name, b.css, "box") for b in bands] + [(h.name, h.css, "line") for h in hlines]
     frame = with_legend(frame or Frame(), legend)
@@ -141,13 +155,15 @@ def line_chart(
     if not times:
         return Markup(f'<p class="nodata">{escape(title)}: no data</p>')
     t0, t1 = min(times), max(times)
-    if t1 - t0 < HOUR:
-        t0, t1 = t0 - HOUR, t1 + HOUR
+    if t1 - t0 < max(HOUR, 2 * min_step):
+        pad = max(HOUR, min_step // 2)
+        t0, t1 = t0 - pad, t1 + pad
     ticks = nice_ticks(min([y_min, *values]), max([y_min + 1, *values]) * 1.04)
     c = Canvas(frame, t0, t1, ticks[0], ticks[-1])
-    out = open_svg(frame, title, "time", t0, t1)
+    extra = f' data-min-step="{min_step}"' if min_step else ""
+    out = open_svg(frame, title, "time", t0, t1, extra)
     out += y_axis(c, ticks, y_label)
-    out += x_axis(c)
+    out += x_axis(c, min_step)
     out.append(
         f'<svg class="plot" x="{frame.left}" y="{frame.top}" width="{px(frame.pw)}" height="{px(frame.ph)}" '
         f'viewBox="0 0 {px(frame.pw)} {px(frame.ph)}" preserveAspectRatio="none">'
@@ -178,6 +194,10 @@ def line_chart(
             f'<text class="hl" x="{px(frame.left + frame.pw - 4)}" y="{px(frame.top + c.y(h.value) - 4)}" '
             f'text-anchor="end">{escape(h.name)}</text>'
         )
+    placed: list[tuple[float, float]] = []
+    for s, p in zip(series, pts, strict=True):
+        if s.css not in MODEL_LINES and _count(p) < SPARSE:
+            out += _value_labels(c, s.css, p, placed)
     for m in markers:
         t = ms(m.at)
         if t is not None:
@@ -188,6 +208,33 @@ def line_chart(
     out += draw_legend(frame, legend)
     out.append("</svg>")
     return Markup("".join(out))
+
+
+def _count(points: Sequence[tuple[Any, float | None]]) -> int:
+    return sum(1 for _, v in points if v is not None)
+
+
+def _value_labels(
+    c: Canvas, css: str, points: Sequence[tuple[int, float | None]], placed: list[tuple[float, float]]
+) -> list[str]:
+    """The value of each point of a sparse series, written above it (moved by the date filter's zoom).
+
+    A label that would overlap one already ``placed`` (two series with close values on one day) moves
+    up a line until it is clear.
+    """
+    out = []
+    for t, v in points:
+        if v is None:
+            continue
+        x, y = c.f.left + c.x(t), c.f.top + c.y(v) - 8
+        while any(abs(x - px_) < 24 and abs(y - py_) < 12 for px_, py_ in placed):
+            y -= 12
+        placed.append((x, y))
+        out.append(
+            f'<text class="val {escape(css)} xpos" data-t="{t}" x="{px(x)}" y="{px(y)}" '
+            f'text-anchor="{_anchor(c.x(t), c.f.pw)}">{escape(fmt_int(v))}</text>'
+        )
+    return out
 
 
 def _anchor(x: float, width: float) -> str:
@@ -234,7 +281,7 @@ def bar_chart(
             top, bottom = c.y(below + v), c.y(below)
             rects.append(
                 f'<rect x="{px(c.x(t) + gap / 2)}" y="{px(top)}" width="{px(width - gap)}" '
-                f'height="{px(bottom - top)}"><title>{escape(utc(t).strftime("%Y-%m-%d %H:%M"))} '
+                f'height="{px(bottom - top)}"><title>{escape(utc(t).strftime("%Y-%m-%d %H:%M UTC"))} '
                 f"{escape(label)}: {escape(fmt_int(v))}</title></rect>"
             )
         out.append(f'<g class="{escape(css)}">{"".join(rects)}</g>')
@@ -287,7 +334,7 @@ def heatmap(
                 f'{left + hour * cell_w},{y})"><rect class="h{level}" width="{cell_w - 2}" '
                 f'height="{cell_h - 2}"><title>{escape(label)}</title></rect>{text}</g>'
             )
-    short = "UTC" if basis == "UTC" else "local time"
+    short = "UTC" if basis == "UTC" else "node-local time"
     out.append(
         f'<text class="note" x="{left}" y="{height - 8}">Hour of day ({escape(short)}) × weekday; darker = '
         f"more {escape(unit)} (max {escape(fmt_int(peak))})</text></svg>"

@@ -10,6 +10,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
+from qslogs import words
+
 DASH = "–"
 
 
@@ -125,10 +127,8 @@ def fmt_duration(seconds: Any) -> str:
     return f"{sign}{secs} s"
 
 
-def plural(count: Any, singular: str, plural_form: str | None = None) -> str:
-    """``1 file`` / ``3 files`` / ``1,204 lines``."""
-    word = singular if count == 1 else (plural_form or singular + "s")
-    return f"{fmt_int(count)} {word}"
+plural = words.plural
+"""``1 file`` / ``3 files`` (the one helper, from :mod:`qslogs.words`)."""
 
 
 def severity_rank(severity: Any) -> int:

@@ -61,6 +61,7 @@ class Row:
     te: int | None = field(default=None, metadata={"help": "end of the row's time span, ms UTC (data-te)"})
     key: str | None = field(default=None, metadata={"help": "key of the row in an aggregate (data-key)"})
     css: str = field(default="", metadata={"help": "extra CSS class (e.g. the severity of the row)"})
+    id: str = field(default="", metadata={"help": "HTML id of the row, an evidence anchor ('' for none)"})
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,13 @@ class Table:
         default=None, metadata={"help": "rows before the display limit (None: all shown)"}
     )
     agg: str = field(default="", metadata={"help": "name of the aggregate the date filter recomputes"})
+    sort: str = field(
+        default="",
+        metadata={"help": "'<column key> ascending|descending': the order the rows come in ('' if none)"},
+    )
+    reflow: bool = field(
+        default=False, metadata={"help": "on a phone, rows become label/value cards instead of scrolling"}
+    )
 
 
 @dataclass(frozen=True)
@@ -86,11 +94,14 @@ class FindingRow:
     analysis: str = field(metadata={"help": "the analysis that produced it"})
     title: str = field(metadata={"help": "what was found, in one line"})
     detail: str = field(metadata={"help": "explanation and what to do"})
-    anchor: str = field(metadata={"help": "id of the report section with the evidence ('' if none)"})
+    anchor: str = field(
+        metadata={"help": "id of the element with the evidence (a row, chart or table; else its section)"}
+    )
     area: str = field(default="", metadata={"help": "title of that section (or the analysis name)"})
     group: str = field(
         default="site", metadata={"help": "site, or bundle for findings about the input itself (own group)"}
     )
+    evidence: str = field(default="", metadata={"help": "what the link shows ('failed run', 'chart', …)"})
 
 
 @dataclass(frozen=True)
@@ -101,6 +112,7 @@ class Fact:
     value: str = field(metadata={"help": "the value, already formatted"})
     note: str = field(default="", metadata={"help": "small print under the value"})
     css: str = field(default="", metadata={"help": "severity class (critical, warning, ok) or ''"})
+    id: str = field(default="", metadata={"help": "HTML id of the tile, an evidence anchor ('' for none)"})
 
 
 @dataclass(frozen=True)
@@ -110,6 +122,7 @@ class Chart:
     svg: Markup = field(metadata={"help": "the SVG from qslogs.report.charts (already safe markup)"})
     caption: str = field(default="", metadata={"help": "what the chart shows and how to read it"})
     title: str = field(default="", metadata={"help": "a short heading above the chart ('' for none)"})
+    id: str = field(default="", metadata={"help": "HTML id of the figure, an evidence anchor ('' for none)"})
 
 
 @dataclass(frozen=True)

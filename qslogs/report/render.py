@@ -23,7 +23,7 @@ from markupsafe import Markup
 
 from qslogs.analyses.base import AnalysisResult
 from qslogs.errors import ReportError
-from qslogs.report.filters import FILTERS, fmt_ts, ts_ms
+from qslogs.report.filters import FILTERS, fmt_ts, plural, ts_ms
 from qslogs.report.model import Callout, ReportContext, Section
 from qslogs.report.redact import Redactor
 from qslogs.report.section_activity import activity_section
@@ -111,10 +111,10 @@ def build_context(
         else:
             others.append(generic_section(result))
     present = {s.id: s.title for s in [*sections.values(), *others]}
-    rows, counts = summary(results, present)
+    rows, counts = summary(results, present, page_ids([*sections.values(), *others]))
     generated = (generated_at or datetime.now(UTC)).astimezone(UTC).isoformat(timespec="seconds")
     span_text = (
-        f"Logs from {fmt_ts(first)} to {fmt_ts(last)} ({span_table.get('days')} days)"
+        f"Logs from {fmt_ts(first)} to {fmt_ts(last)} ({plural(span_table.get('days'), 'day')})"
         if span
         else "No dated records"
     )
@@ -139,6 +139,22 @@ def build_context(
         js=asset("report.js"),
         status=status_strip(results),
     )
+
+
+def page_ids(sections: Sequence[Section]) -> set[str]:
+    """Every element id the sections put in the page (blocks, tiles, charts, tables, rows, details)."""
+    ids: set[str] = set()
+    for s in sections:
+        ids.add(s.id)
+        for b in s.blocks:
+            ids.update(x for x in (b.id, *(f.id for f in b.facts), *(c.id for c in b.charts)) if x)
+            for t in b.tables:
+                ids.add(t.id)
+                ids.update(r.id for r in t.rows if r.id)
+                ids.update(
+                    v["id"] for r in t.rows for v in r.values.values() if isinstance(v, dict) and v.get("id")
+                )
+    return ids
 
 
 def render_html(context: ReportContext) -> str:

@@ -7,7 +7,8 @@ from typing import Any
 
 from qslogs.analyses.base import AnalysisResult
 from qslogs.report.charts import DAY, HOUR, Series, bar_chart, line_chart, sparkline
-from qslogs.report.filters import fmt_int, ts_ms
+from qslogs.report.evidence import service_anchor
+from qslogs.report.filters import fmt_int, plural, ts_ms
 from qslogs.report.model import Block, Chart, Column, Fact, Section
 from qslogs.report.sections import details, make_table
 
@@ -83,6 +84,7 @@ def activity_section(result: AnalysisResult, span_hours: float | None) -> tuple[
         ],
         rows,
         key=lambda r: f"{r['service']}|{r['host']}",
+        row_id=lambda r: service_anchor(r["service"], r["host"]),
         agg="activity",
         caption="Counts follow the date filter; the first/last error columns cover the whole bundle.",
     )
@@ -141,12 +143,14 @@ def _sessions_block(sessions: list[dict[str, Any]], totals: list[dict[str, Any]]
             Series(f"{source} sessions", [(s["day"], s["sessions"]) for s in mine], c_sessions, "line dots")
         )
         series.append(Series(f"{source} users", [(s["day"], s["users"]) for s in mine], c_users, "line dots"))
-    chart = line_chart(series, title="User sessions and distinct users per day", y_label="per day")
+    chart = line_chart(
+        series, title="User sessions and distinct users per day", y_label="per day", min_step=DAY
+    )
     facts = [
         Fact(
             f"{t['source'].capitalize()} sessions",
             fmt_int(t["sessions"]),
-            f"{fmt_int(t['users'])} distinct users",
+            plural(t["users"], "distinct user"),
         )
         for t in totals
     ]

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from qslogs.analyses.base import AnalysisResult
+from qslogs.report.evidence import bad_file_anchor
 from qslogs.report.filters import fmt_bytes, fmt_int, fmt_ts, plural
 from qslogs.report.model import Block, Callout, Column, Fact, Section
 from qslogs.report.sections import details, make_table
@@ -18,7 +20,8 @@ def bundle_section(result: AnalysisResult, coverage: list[Callout]) -> Section:
         Fact(
             "Time span",
             f"{fmt_ts(span['first'])} → {fmt_ts(span['last'])}" if span["first"] else "unknown",
-            f"{span['days']} days" if span["days"] is not None else "",
+            plural(span["days"], "day") if span["days"] is not None else "",
+            id="bundle-span",
         ),
         Fact("Nodes", fmt_int(len(t["hosts"])), ", ".join(t["hosts"])),
         Fact(
@@ -34,7 +37,7 @@ def bundle_section(result: AnalysisResult, coverage: list[Callout]) -> Section:
         ),
     ]
     blocks = [Block(title="", callouts=coverage, facts=facts)]
-    about = [Fact(f"{a['source']} {a['key']}", a["value"]) for a in t["about"]]
+    about = [_about_fact(a) for a in sorted(t["about"], key=_about_order)]
     versions = make_table(
         "t-bundle-versions",
         [
@@ -106,6 +109,30 @@ def bundle_section(result: AnalysisResult, coverage: list[Callout]) -> Section:
     )
 
 
+#: Friendly labels of the product fields of AboutSystemInfo / the repository's about endpoint, in order.
+ABOUT_LABELS = {
+    "productName": "Product",
+    "releaseLabel": "Release",
+    "version": "Version",
+    "buildVersion": "Repository build",
+    "buildDate": "Build date",
+    "databaseProvider": "Repository database",
+    "nodeType": "Node type",
+}
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+
+
+def _about_order(a: dict[str, Any]) -> tuple[int, str]:
+    keys = list(ABOUT_LABELS)
+    return (keys.index(a["key"]) if a["key"] in keys else len(keys), str(a["key"]))
+
+
+def _about_fact(a: dict[str, Any]) -> Fact:
+    """A version tile: a person's label (``Release``), the value, and where it came from in small print."""
+    label = ABOUT_LABELS.get(a["key"]) or _CAMEL.sub(" ", str(a["key"])).capitalize()
+    return Fact(label, str(a["value"]), f"{a['source']} {a['key']}")
+
+
 def _bad_input(t: dict[str, Any]) -> Block:
     bad = make_table(
         "t-bundle-bad",
@@ -133,6 +160,7 @@ def _bad_input(t: dict[str, Any]) -> Block:
             }
             for b in t["bad_files"]
         ],
+        row_id=lambda b: bad_file_anchor(b["source_file"]),
         empty="Every line fitted its file's format.",
     )
     issues = make_table(

@@ -12,6 +12,7 @@ from typing import Any
 
 from qslogs.analyses.base import AnalysisResult
 from qslogs.report.charts import Band, HLine, Marker, Series, line_chart
+from qslogs.report.evidence import chart_anchor
 from qslogs.report.filters import fmt_int, fmt_num, fmt_signed
 from qslogs.report.model import Block, Callout, Chart, Column, Fact, Section
 from qslogs.report.sections import make_table
@@ -60,9 +61,15 @@ def licenses_section(result: AnalysisResult, data: dict[str, Any]) -> Section:
     blocks.append(_fits(t.get("fits") or []))
     blocks.append(_lists(t))
     blocks += _denials(t)
+    source = capacity.get("source")
     intro = (
         "How many Professional and Analyzer licenses are allocated, how fast that grows, and when the "
-        f"licenses bought run out. Capacity from {capacity.get('source') or 'unknown'}."
+        "licenses bought run out. "
+        + (
+            f"Capacity from {source}."
+            if source and source != "unknown"
+            else "The bundle does not say how many licenses were bought: give --professional N --analyzer N."
+        )
     )
     return Section(id="licenses", title="Licenses", intro=intro, blocks=blocks)
 
@@ -110,6 +117,7 @@ def _capacity_table(capacity: dict[str, Any], forecast: dict[str, dict[str, Any]
                 "interval": f"{fc['date_low']} – {fc['date_high'] or 'never'}"
                 if fc.get("date_low")
                 else None,
+                "source": d.get("source") if d.get("source") != "unknown" else None,
             }
         )
     table = make_table(
@@ -176,7 +184,12 @@ def _forecast_chart(
         markers=markers,
     )
     caption = fc.get("statement", "") if fc else ""
-    return Chart(svg, caption or f"{access_type}: allocated licenses per day.", f"{access_type} licenses")
+    return Chart(
+        svg,
+        caption or f"{access_type}: allocated licenses per day.",
+        f"{access_type} licenses",
+        chart_anchor("licenses", access_type),
+    )
 
 
 def _active_chart(timeline: list[dict[str, Any]], chart: dict[str, Any]) -> Chart | None:

@@ -13,7 +13,9 @@ from typing import Any
 
 from qslogs.analyses.base import AnalysisResult
 from qslogs.report.charts import Series, heatmap, line_chart
+from qslogs.report.evidence import context_anchor, manual_anchor, monitor_anchor, run_anchor
 from qslogs.report.filters import fmt_duration, fmt_int, fmt_ts, ts_ms
+from qslogs.report.log_lines import line_clock
 from qslogs.report.model import Block, Callout, Chart, Column, Section
 from qslogs.report.section_nodes import nodes_block
 from qslogs.report.sections import details, make_table
@@ -23,7 +25,7 @@ FAILED = ("failed", "aborted")
 SCRIPT_LOG_ROWS = 300
 #: Tasks drawn in the durations chart at most (the ones with the most runs); one colour each.
 DURATION_SERIES = 6
-KIND_WORDS = {"script": "script", "initiation": "initiation"}
+KIND_WORDS = {"script": "script", "initiation": "initiation (scheduler)"}
 #: Badge of a verdict when no finding tells its severity (the finding's severity wins: one rule table).
 VERDICT_SEVERITY = {"ok": "ok", "failing": "warning", "stale": "critical", "missing": "warning", "unknown": "info"}
 
@@ -34,6 +36,7 @@ def context_value(
     root_file: str | None,
     root_line: int | None,
     extra: str = "",
+    anchor: str = "",
 ) -> dict[str, Any]:
     """A ``details`` cell: the root-cause line, opened to the log lines around it (file:line each)."""
     lines = []
@@ -43,7 +46,6 @@ def context_value(
             for x in (
                 c.get("level") or "",
                 f"script line {c['script_line']}" if c.get("script_line") is not None else "",
-                str(c.get("time") or ""),
             )
             if x
         )
@@ -56,9 +58,11 @@ def context_value(
                 "note": note,
                 "text": c.get("text"),
                 "mark": mark,
+                "when": line_clock(c),
+                "utc": c.get("utc") or "",
             }
         )
-    return details(summary or "(no root-cause line)", extra, lines)
+    return details(summary or "(no root-cause line)", extra, lines, anchor)
 
 
 def reloads_section(result: AnalysisResult, data: dict[str, Any]) -> Section:
@@ -76,16 +80,19 @@ def reloads_section(result: AnalysisResult, data: dict[str, Any]) -> Section:
         kind = r.get("failure_kind") or ("aborted" if r.get("outcome") == "aborted" else "unknown")
         where = KIND_WORDS.get(kind, kind)
         extra = "\n".join(x for x in (r.get("error_hint"), r.get("note"), _statement(r)) if x)
+        row_anchor = run_anchor(r.get("execution_id"))
         failed_rows.append(
             {
                 **r,
                 "where": where,
+                "anchor": row_anchor,
                 "cause": context_value(
                     r.get("root_cause") or r.get("failure_reason") or "",
                     r.get("error_context"),
                     r.get("root_cause_file"),
                     r.get("root_cause_line"),
                     extra,
+                    context_anchor(row_anchor),
                 ),
             }
         )
@@ -103,8 +110,8 @@ def reloads_section(result: AnalysisResult, data: dict[str, Any]) -> Section:
                 "where",
                 "Failed in",
                 "text",
-                "script: the script log ends in an error; initiation: the reload "
-                "never started (no script log)",
+                "script: the script log ends in an error; initiation: the failure came before the "
+                "script ran (no script log); the root cause quotes the scheduler",
             ),
             Column("duration_s", "Duration", "duration"),
         ],
@@ -112,6 +119,9 @@ def reloads_section(result: AnalysisResult, data: dict[str, Any]) -> Section:
         ts="start",
         css=lambda r: "critical",
         key=lambda r: str(r.get("execution_id") or ""),
+        row_id=lambda r: str(r.get("anchor") or ""),
+        sort="start descending",
+        reflow=True,
         caption="Newest first. The root cause is the script log's first error line, or the scheduler's.",
         empty="No task run failed in this bundle.",
     )
@@ -192,6 +202,8 @@ def _monitors(monitors: list[dict[str, Any]], severity: dict[tuple[Any, Any], st
             Column("task_list", "Tasks"),
         ],
         rows,
+        row_id=lambda r: monitor_anchor(r.get("name")),
+        reflow=True,
         empty="No monitoring app in these logs.",
     )
     return Block(
@@ -273,7 +285,8 @@ def _heatmap(
     basis = str(meta.get("heatmap_time_basis") or "local time of the executing node")
     svg = heatmap(
         counts,
-        title="Failed task runs per hour and weekday",
+        title="Failed task runs per hour and weekday (node-local time)" if basis != "UTC"
+        else "Failed task runs per hour and weekday (UTC)",
         unit="failed runs",
         source="reloads",
         basis=basis,
@@ -332,6 +345,7 @@ def _manual(manual: list[dict[str, Any]]) -> Block:
                 m.get("script_log"),
                 m.get("root_cause_line"),
                 str(m.get("error_hint") or ""),
+                context_anchor(manual_anchor(m)),
             ),
         }
         for m in manual
@@ -351,6 +365,9 @@ def _manual(manual: list[dict[str, Any]]) -> Block:
         ],
         sorted(rows, key=lambda r: r.get("time") or "", reverse=True),
         ts="time",
+        row_id=manual_anchor,
+        sort="time descending",
+        reflow=True,
         css=lambda r: "critical" if r.get("outcome") in FAILED else "",
         empty="No manual reloads (from the hub or the data load editor) in this bundle.",
     )
@@ -379,6 +396,7 @@ def _script_logs(logs: list[dict[str, Any]]) -> Block:
         ],
         sorted(logs, key=lambda r: str(r.get("start_utc") or ""), reverse=True),
         ts="start_utc",
+        sort="start_utc descending",
         limit=SCRIPT_LOG_ROWS,
         caption="Newest first.",
         css=lambda r: "critical" if r.get("outcome") in FAILED else "",

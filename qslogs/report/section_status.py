@@ -16,6 +16,7 @@ from qslogs.analyses.base import AnalysisResult
 from qslogs.analyses.reload_health import age_words
 from qslogs.report.filters import fmt_int, fmt_ts
 from qslogs.report.model import Fact
+from qslogs.words import plural
 
 #: The verdict of ``reloads --json`` in the words of a tile.
 VERDICT_WORDS = {"ok": "OK", "failing": "Failing", "stale": "Stale", "missing": "No task", "unknown": "Unknown"}
@@ -72,7 +73,7 @@ def failure_tile(result: AnalysisResult) -> Fact | None:
         key=("critical", "warning").index,
         default="info",
     )
-    note = f"in {tasks} task(s)/app(s); top cause: {top} ({n}×)"
+    note = f"in {plural(tasks, 'task or app', 'tasks or apps')}; top cause: {top} ({n}×)"
     return Fact("Failed reloads", fmt_int(len(failed)), note, severity)
 
 

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 from typing import Any
 
 from qslogs.analyses.base import AnalysisResult
 from qslogs.findings import Finding
+from qslogs.report.evidence import evidence_for
 from qslogs.report.filters import fmt_int, severity_rank, ts_ms
 from qslogs.report.model import Block, Column, Fact, FindingRow, Row, Section, Table
 
@@ -47,6 +48,9 @@ def make_table(
     empty: str = "Nothing to show.",
     limit: int = ROW_LIMIT,
     agg: str = "",
+    row_id: Callable[[Mapping[str, Any]], str] | None = None,
+    sort: str = "",
+    reflow: bool = False,
 ) -> Table:
     """A :class:`Table` from JSON rows; ``ts``/``te`` name (or compute) the row's time for the date filter."""
     all_rows = list(rows)
@@ -61,13 +65,22 @@ def make_table(
                 te=ts_ms(row.get(te)) if te else None,
                 key=key(row) if key else None,
                 css=css(row) if css else "",
+                id=row_id(row) if row_id else "",
             )
         )
     total = len(all_rows) if len(all_rows) > limit else None
     if total:
         caption = f"{caption} Showing the first {fmt_int(limit)} of {fmt_int(total)} rows.".strip()
     return Table(
-        id=table_id, columns=list(columns), rows=out, caption=caption, empty=empty, total=total, agg=agg
+        id=table_id,
+        columns=list(columns),
+        rows=out,
+        caption=caption,
+        empty=empty,
+        total=total,
+        agg=agg,
+        sort=sort,
+        reflow=reflow,
     )
 
 
@@ -77,12 +90,14 @@ def finding_group(f: Finding) -> str:
 
 
 def summary(
-    results: Mapping[str, AnalysisResult], present: Mapping[str, str]
+    results: Mapping[str, AnalysisResult], present: Mapping[str, str], ids: Container[str] = frozenset()
 ) -> tuple[list[FindingRow], dict[str, int]]:
     """Every finding of every analysis: the site's, then the bundle's; most severe first in each group
     (ties keep analysis and finding order).
 
-    ``present`` maps the id of each section in the report to its title, for the links.
+    ``present`` maps the id of each section in the report to its title; ``ids`` holds every element id
+    of the page. Each finding links to the first element that proves it (a run's row, a chart, a table:
+    :func:`~qslogs.report.evidence.evidence_for`) that is in the page, else to its section.
     """
     ordered: list[tuple[int, int, int, Finding]] = []
     for result in results.values():
@@ -96,24 +111,31 @@ def summary(
         severity = str(f.severity)
         counts[severity] = counts.get(severity, 0) + 1
         section = SECTION_OF.get(f.analysis, f.analysis)
+        proof = next(((i, what) for i, what in evidence_for(f) if i in ids), None)
         rows.append(
             FindingRow(
                 severity=severity,
                 analysis=f.analysis,
                 title=f.title,
                 detail=f.detail,
-                anchor=section if section in present else "",
+                anchor=proof[0] if proof else section if section in present else "",
                 area=present.get(section, f.analysis),
                 group=finding_group(f),
+                evidence=proof[1] if proof else "",
             )
         )
     return rows, counts
 
 
-def details(summary: str, body: str = "", lines: Iterable[Mapping[str, Any]] = ()) -> dict[str, Any]:
+def details(
+    summary: str, body: str = "", lines: Iterable[Mapping[str, Any]] = (), anchor: str = ""
+) -> dict[str, Any]:
     """A ``details`` cell value: a summary line, opened to a text body and/or context lines.
 
-    Each line is ``{"where": "file:line", "note": "...", "text": "...", "mark": bool}``.
+    Each line is ``{"where": "file:line", "note": "...", "text": "...", "mark": bool}`` plus, for a
+    quoted log line, ``"when"`` (its time in words, UTC first) and ``"utc"`` (ISO, for ``<time>``).
+    A line next to a marked one is ``near``: the printout shows marked lines and their neighbours only.
+    ``anchor`` is the HTML id of the ``<details>`` (an evidence link may point at it).
     """
     shown = [
         {
@@ -121,10 +143,22 @@ def details(summary: str, body: str = "", lines: Iterable[Mapping[str, Any]] = (
             "note": str(ln.get("note") or ""),
             "text": str(ln.get("text") or ""),
             "mark": bool(ln.get("mark")),
+            "when": str(ln.get("when") or ""),
+            "utc": str(ln.get("utc") or ""),
         }
         for ln in lines
     ]
-    return {"summary": summary, "body": body or "", "lines": shown}
+    marked = [i for i, ln in enumerate(shown) if ln["mark"]]
+    for i, ln in enumerate(shown):
+        ln["near"] = not ln["mark"] and any(abs(i - m) == 1 for m in marked)
+    excerpt = sum(1 for ln in shown if ln["mark"] or ln["near"])
+    return {
+        "summary": summary,
+        "body": body or "",
+        "lines": shown,
+        "id": anchor,
+        "left_out": len(shown) - excerpt if excerpt else 0,
+    }
 
 
 def guess_format(key: str, values: Sequence[Any]) -> str:

@@ -1,4 +1,5 @@
-/* qslogs report: sortable and filterable tables, a date-range filter for tables and charts.
+/* qslogs report: sortable and filterable tables, a date-range filter for tables and charts, evidence links
+   that reveal what they point at.
    Plain ES2017, no library, no network. The page reads completely without it. */
 (function () {
   "use strict";
@@ -39,6 +40,15 @@
       th.addEventListener("click", function () { sortBy(table, i, th); });
       th.addEventListener("keydown", function (e) { if (e.key === "Enter" || e.key === " ") { e.preventDefault(); sortBy(table, i, th); } });
     });
+  });
+
+  /* ---- phone cards: each cell of a [data-reflow] table learns its column's label (CSS shows it) ---- */
+  $$("table.data[data-reflow]").forEach(function (table) {
+    var labels = $$("th", table.tHead).map(function (th) { return th.textContent.replace(/\s*\(.*\)\s*$/, ""); });
+    $$("tr", table.tBodies[0]).forEach(function (tr) {
+      Array.prototype.forEach.call(tr.cells, function (td, i) { td.setAttribute("data-label", labels[i] || ""); });
+    });
+    table.classList.add("reflow");
   });
 
   /* ---- text filter per table ------------------------------------------------------------------- */
@@ -134,9 +144,9 @@
     var md = pad(d.getUTCMonth() + 1) + "-" + pad(d.getUTCDate()), hm = pad(d.getUTCHours()) + ":" + pad(d.getUTCMinutes());
     return kind === "hm" ? hm : kind === "dhm" ? md + " " + hm : kind === "d" ? md : kind === "m" ? d.getUTCFullYear() + "-" + pad(d.getUTCMonth() + 1) : String(d.getUTCFullYear());
   }
-  function ticks(a, b) {
+  function ticks(a, b, minStep) {
     var step = STEPS[STEPS.length - 1];
-    for (var i = 0; i < STEPS.length; i++) { if ((b - a) / STEPS[i][0] <= 8) { step = STEPS[i]; break; } }
+    for (var i = 0; i < STEPS.length; i++) { if (STEPS[i][0] >= minStep && (b - a) / STEPS[i][0] <= 8) { step = STEPS[i]; break; } }
     var out = [], t;
     if (step[1] === "m" || step[1] === "y") {
       var months = step[1] === "y" ? 12 : Math.round(step[0] / (30.44 * DAY)), d = new Date(a);
@@ -151,6 +161,10 @@
     }
     var offset = step[0] === 7 * DAY ? 4 * DAY : 0;
     for (t = Math.ceil((a - offset) / step[0]) * step[0] + offset; t <= b; t += step[0]) { out.push([t, label(t, step[1])]); }
+    // hours across midnight: the first tick and every midnight carry the date (as chart_axes.time_ticks)
+    if (step[1] === "hm" && out.length && (b - a) + (a % DAY) >= DAY) {
+      out = out.map(function (tk, k) { return k === 0 || tk[0] % DAY === 0 ? [tk[0], label(tk[0], "dhm")] : tk; });
+    }
     return out;
   }
   function zoomCharts() {
@@ -167,7 +181,7 @@
       var pos = function (t) { return (t - a) / (b - a) * pw; };
       var axis = svg.querySelector("g.xt");
       while (axis.firstChild) { axis.removeChild(axis.firstChild); }
-      ticks(a, b).forEach(function (tk) {
+      ticks(a, b, parseFloat(svg.getAttribute("data-min-step")) || 0).forEach(function (tk) {
         var line = document.createElementNS(SVGNS, "line");
         line.setAttribute("x1", pos(tk[0])); line.setAttribute("x2", pos(tk[0])); line.setAttribute("y1", 0); line.setAttribute("y2", 4);
         var text = document.createElementNS(SVGNS, "text");
@@ -191,6 +205,26 @@
     $$("table.data").forEach(updateCount);
     if (form) { form.classList.toggle("active", range !== null); }
   }
+  var msg = document.getElementById("df-msg");
+  function say(text) { if (msg) { msg.textContent = text; } }
+  /* a range in which nothing was logged says so (a reversed range never reaches here: it is refused).
+     "Logged" = a record counted by an aggregate (service records, task runs) or a dated row starting in it. */
+  function recordsInRange() {
+    var n = 0, aggs = DATA.aggs || {};
+    Object.keys(aggs).forEach(function (name) {
+      var agg = aggs[name], last = agg.cols.length;  // the last column counts records (or runs)
+      var col = agg.cols.indexOf("records") >= 0 ? agg.cols.indexOf("records") + 1 : agg.cols.indexOf("runs") + 1;
+      Object.keys(agg.rows).forEach(function (k) {
+        agg.rows[k].forEach(function (e) { if (inRange(e[0], NaN)) { n += e[col > 0 ? col : last] || 0; } });
+      });
+    });
+    $$("tr[data-ts]:not([data-te])").forEach(function (tr) { if (!tr.classList.contains("f-date")) { n += 1; } });
+    return n;
+  }
+  function checkEmpty(fromText, toText) {
+    if (!range) { say(""); return; }
+    say(recordsInRange() ? "" : "Nothing was logged from " + fromText + " to " + toText + " (UTC days): the tables and charts are empty for this range.");
+  }
   if (form && DATA.span) {
     var from = document.getElementById("df-from"), to = document.getElementById("df-to");
     from.min = to.min = isoDay(DATA.span[0]); from.max = to.max = isoDay(DATA.span[1]);
@@ -199,9 +233,17 @@
       var a = Date.parse(from.value + "T00:00:00Z"), b = Date.parse(to.value + "T00:00:00Z") + DAY - 1;
       if (isNaN(a)) { a = Date.parse(from.min + "T00:00:00Z"); }
       if (isNaN(b)) { b = Date.parse(to.max + "T00:00:00Z") + DAY - 1; }
-      var full = from.value === from.min && to.value === to.max;
+      if (a > b) {  // reversed: refuse it and say so, rather than silently showing nothing
+        from.setAttribute("aria-invalid", "true"); to.setAttribute("aria-invalid", "true");
+        range = null; apply();
+        say("The range is reversed (" + from.value + " is after " + to.value + "): showing every date. Swap the two dates.");
+        return;
+      }
+      from.removeAttribute("aria-invalid"); to.removeAttribute("aria-invalid");
+      var full = from.value <= from.min && to.value >= to.max;
       range = full ? null : [a, b];
       apply();
+      checkEmpty(from.value || from.min, to.value || to.max);
     };
     from.addEventListener("change", change); to.addEventListener("change", change);
     form.addEventListener("reset", function () { setTimeout(function () { from.value = from.min; to.value = to.max; change(); }, 0); });
@@ -209,10 +251,31 @@
     form.hidden = false;
   }
 
-  /* ---- print: open every <details> so the printout holds the error context ----------------------- */
-  var opened = [];
-  window.addEventListener("beforeprint", function () { opened = $$("details:not([open])"); opened.forEach(function (d) { d.open = true; }); });
-  window.addEventListener("afterprint", function () { opened.forEach(function (d) { d.open = false; }); opened = []; });
+  /* ---- evidence links: show what a link points at, even if a filter or a closed section hides it -- */
+  function reveal(id) {
+    var el = id ? document.getElementById(id) : null;
+    if (!el) { return; }
+    var row = el.closest("tr");
+    if (row && row.classList.contains("f-date") && typeof change === "function") {
+      from.value = from.min; to.value = to.max; change();
+      say("Date filter cleared to show the linked row.");
+    }
+    if (row && row.classList.contains("f-text")) {
+      var box = row.closest(".tablewrap").querySelector(".tfilter");
+      if (box) { box.value = ""; box.dispatchEvent(new Event("input")); }
+    }
+    for (var p = el.parentNode; p && p !== document; p = p.parentNode) { if (p.tagName === "DETAILS") { p.open = true; } }
+    if (el.tagName === "DETAILS") { el.open = true; }
+    $$("details", el).forEach(function (d) { if (d.id) { d.open = true; } });
+    el.scrollIntoView({ block: "center" });
+  }
+  function revealHash() { if (location.hash.length > 1) { reveal(decodeURIComponent(location.hash.slice(1))); } }
+  window.addEventListener("hashchange", revealHash);
+  document.addEventListener("click", function (e) {
+    var a = e.target.closest ? e.target.closest('a[href^="#"]') : null;
+    if (a && a.getAttribute("href") === location.hash) { reveal(a.getAttribute("href").slice(1)); }  // same link again
+  });
+  revealHash();
 
   root.setAttribute("data-js", "ready");
 })();
