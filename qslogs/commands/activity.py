@@ -10,10 +10,8 @@ import click
 
 from qslogs.analyses.activity import activity_analysis, activity_json
 from qslogs.analyses.base import AnalysisOptions
-from qslogs.cli import (
-    as_utc,
+from qslogs.commands.options import (
     bundle_paths,
-    cli,
     json_option,
     load,
     quiet_option,
@@ -23,7 +21,7 @@ from qslogs.cli import (
 from qslogs.export import dumps
 
 
-@cli.command()
+@click.command()
 @bundle_paths
 @json_option
 @time_window_options
@@ -49,7 +47,7 @@ def activity(
       qslogs activity SenseCollector_1234.zip
       qslogs activity C:/ProgramData/Qlik/Sense/Log --since 2026-10-01 --json > activity.json
     """
-    options = AnalysisOptions(since=as_utc(since), until=as_utc(until))
+    options = AnalysisOptions(since=since, until=until)
     data = activity_json(activity_analysis(load(paths, strict, quiet), options))
     click.echo(dumps(data) if as_json else render_activity(data))
 

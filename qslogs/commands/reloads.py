@@ -10,10 +10,8 @@ import click
 
 from qslogs.analyses.base import AnalysisOptions
 from qslogs.analyses.reloads import reload_diagnosis, reloads_json
-from qslogs.cli import (
-    as_utc,
+from qslogs.commands.options import (
     bundle_paths,
-    cli,
     json_option,
     load,
     quiet_option,
@@ -23,7 +21,7 @@ from qslogs.cli import (
 from qslogs.export import dumps
 
 
-@cli.command()
+@click.command()
 @bundle_paths
 @json_option
 @time_window_options
@@ -66,7 +64,7 @@ def reloads(
       qslogs reloads C:/ProgramData/Qlik/Sense/Log --json > reloads.json
     """
     options = AnalysisOptions(
-        since=as_utc(since), until=as_utc(until), stale_hours=stale_hours, failed_only=failed_only
+        since=since, until=until, stale_hours=stale_hours, failed_only=failed_only
     )
     result = reload_diagnosis(load(paths, strict, quiet), options)
     data = reloads_json(result)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from qslogs.analyses import AnalysisOptions, run_analyses
 from qslogs.frames import Frames
+from qslogs.outputs import is_stdout
 from qslogs.report.redact import Redactor
 from qslogs.report.render import render_report
 
@@ -66,13 +67,14 @@ def write_report(
         window=window_text(options),
         generated_at=generated_at,
     )
+    size = path.stat().st_size if not is_stdout(path) else 0
     counts: dict[str, int] = {}
     for result in results.values():
         for finding in result.findings:
             counts[str(finding.severity)] = counts.get(str(finding.severity), 0) + 1
     return ReportInfo(
         path=path,
-        size=path.stat().st_size,
+        size=size,
         findings=counts,
         analyses=list(results),
         seconds=round(time.perf_counter() - started, 3),
