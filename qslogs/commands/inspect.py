@@ -9,7 +9,7 @@ import click
 from rich.console import RenderableType
 
 from qslogs.commands.options import bundle_paths, load, quiet_option, strict_option
-from qslogs.commands.terminal import render, styled, table
+from qslogs.commands.terminal import FitTable, render, styled, table, when
 from qslogs.export import dumps, inventory_summary, to_jsonable
 
 
@@ -38,10 +38,10 @@ def inspect(paths: tuple[Path, ...], as_json: bool, strict: bool, quiet: bool) -
 
 def render_inventory(summary: dict[str, Any]) -> str:
     """The terminal view of ``qslogs inspect``: files, totals per kind, and the unreadable files."""
-    files = table(("path", {"cut": True}), "kind", "node", ("records", {"justify": "right"}),
+    files = table(("path", {"cut": "left"}), ("kind", {"cut": True}), "node", ("records", {"justify": "right"}),
                   ("bad", {"justify": "right"}), "first → last (UTC)")
     for r in (to_jsonable(f) for f in summary["files"]):
-        span = f"{r['first'] or ''} → {r['last'] or ''}" if r["first"] else (r["note"] or r["status"])
+        span = f"{when(r['first'])} → {when(r['last'])}" if r["first"] else (r["note"] or r["status"])
         files.add_row(r["path"], r["kind"], r["host"] or "", f"{r['records']:,}",
                       styled(str(r["bad_lines"]), "warning" if r["bad_lines"] else ""), span)
     kinds = table("kind", ("files", {"justify": "right"}), ("records", {"justify": "right"}))
@@ -51,7 +51,7 @@ def render_inventory(summary: dict[str, Any]) -> str:
     nodes = ", ".join(t["hosts"]) or "none"
     totals = (f"{t['files']} files, {t['records']:,} records, {t['bad_lines']} bad lines, {t['file_issues']} "
               f"unreadable files; nodes: {nodes}; {t['first'] or '?'} → {t['last'] or '?'}")
-    parts: list[RenderableType | str] = [files, "", kinds, "", totals]
+    parts: list[RenderableType | FitTable | str] = [files, "", kinds, "", totals]
     for issue in summary["file_issues"]:
         parts.append(styled(f"  unreadable: {issue['path']}: {issue['reason']}", "warning"))
     return render(parts)

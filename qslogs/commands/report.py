@@ -108,5 +108,7 @@ def report(
     found = ", ".join(
         f"{info.findings[s]} {s}" for s in ("critical", "warning", "info", "ok") if s in info.findings
     )
-    where = "stdout" if is_stdout(out) else str(info.path)
-    click.echo(f"{where} ({fmt_bytes(info.size)}, {info.seconds:.1f} s): {found or 'no findings'}", err=is_stdout(out))
+    if is_stdout(out):
+        click.echo(f"report written to stdout ({info.seconds:.1f} s): {found or 'no findings'}", err=True)
+    else:
+        click.echo(f"{info.path} ({fmt_bytes(info.size)}, {info.seconds:.1f} s): {found or 'no findings'}")
