@@ -163,7 +163,7 @@ def render_report(
     redactor = redact if isinstance(redact, Redactor) else Redactor.create(redact_seed) if redact else None
     if redactor is not None:
         results = redactor.results(results)
-        sources = [redactor.text(s) for s in sources]
+        sources = [redactor.source(s) for s in sources]
     context = build_context(
         results,
         title=title,
