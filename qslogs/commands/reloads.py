@@ -156,13 +156,13 @@ def _script_logs(data: dict[str, Any], failed_only: bool) -> list[FitTable | str
     logs = [s for s in data.get("script_logs", []) if not failed_only or s["outcome"] != "success"]
     head = (f"Script logs: {len(data.get('script_logs', []))}, {len(logs)} shown (no scheduler log in this "
             "input, so no task runs: each script log is one reload, times UTC)")
-    out = table("start", "node", "outcome", "class", ("script log", {"cut": True, "min": 24}),
-                ("connection", {"cut": True}), ("root cause", {"cut": True, "keep": 1, "min": 24}))
+    out = table("start", "node", "outcome", "class", ("script log", {"cut": True, "keep": 1, "min": 40}),
+                ("line", {"justify": "right"}), ("connection", {"cut": True}),
+                ("root cause", {"cut": True, "keep": 2, "min": 30}))
     for s in logs:
-        line = f":{s['root_cause_line_no']}" if s["root_cause_line_no"] else ""
         out.add_row(when(s["start_utc"] or s["start"]), s["host"] or "", styled(s["outcome"] or ""),
-                    s["error_class"] or "", _name(s["source_file"]) + line, cut(s["connection"]),
-                    cut(s["root_cause"]))
+                    s["error_class"] or "", _name(s["source_file"]), str(s["root_cause_line_no"] or ""),
+                    cut(s["connection"]), cut(s["root_cause"]))
     return [head, out] if logs else [head]
 
 

@@ -115,8 +115,10 @@ def table(*columns: str | tuple[str, dict[str, Any]], title: str | None = None) 
 
 def render(parts: Sequence[RenderableType | FitTable | str]) -> str:
     """The parts (tables, text, blank lines as ``""``) as one string for ``click.echo``."""
-    console = Console(width=width(), force_terminal=_colour(), no_color=not _colour(), color_system="standard",
-                      highlight=False, emoji=False, markup=False, soft_wrap=False)
+    colour = _colour()
+    console = Console(width=width(), force_terminal=colour, no_color=not colour,
+                      color_system="standard" if colour else None, highlight=False, emoji=False, markup=False,
+                      soft_wrap=False)
     with console.capture() as capture:
         for part in parts:
             if isinstance(part, FitTable) and any(part.notes):
