@@ -48,7 +48,7 @@ def read_marker(out: Path) -> dict[str, Any] | None:
     if not path.is_file() or path.is_symlink():
         return None
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
         sites = data["sites"]
         if not isinstance(sites, dict) or not all(isinstance(v, list) for v in sites.values()):
             raise ValueError("'sites' is not a mapping of lists")

@@ -1,4 +1,4 @@
-"""Consistent input errors: a truncated zip says so, a damaged --qvd never stops a command, every missing input exits 3."""
+"""Consistent input errors: a truncated zip says so, a damaged --qvd never stops a command, a missing input exits 3."""
 
 from __future__ import annotations
 

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -30,7 +30,13 @@ WINDOW_KEY = "qslogs.window"
 _LIMIT_UNITS = {"k": 1024, "m": 1024**2, "g": 1024**3}
 
 
-class When(click.ParamType):
+if TYPE_CHECKING:  # generic in click >= 8.2 only
+    _ParamType = click.ParamType[datetime]
+else:
+    _ParamType = click.ParamType
+
+
+class When(_ParamType):
     """A ``--since``/``--until`` value: see :mod:`qslogs.dates` for the accepted forms."""
 
     name = "WHEN"
