@@ -23,7 +23,21 @@ from typing import Any
 import click
 
 from qslogs.commands import COMMAND_MODULES, activity, inspect, license, parse, qvd, reloads, report
-from qslogs.commands.options import parse_limits
+from qslogs.commands.options import (  # noqa: F401  # re-exported for commands that decorate @cli.command()
+    LIMITS_KEY,
+    as_utc,
+    bundle_paths,
+    capacity_options,
+    json_option,
+    load,
+    parse_limits,
+    progress_bar,
+    quiet_option,
+    qvd_options,
+    require_usable,
+    strict_option,
+    time_window_options,
+)
 from qslogs.errors import QslogsError
 
 EPILOG = """\b

@@ -37,7 +37,8 @@ def check_not_input(out: Path, inputs: Sequence[Path], what: str) -> None:
         if not os.path.lexists(raw):
             continue
         source = _real(raw)
-        if target == source:
+        same = target == source or (os.path.exists(out) and os.path.samefile(out, raw))  # hard links too
+        if same:
             raise ReportError(str(out), f"it is the input {raw}: {what} never writes over its input; "
                                         "choose a path outside it")
         if source.is_dir() and target.is_relative_to(source):

@@ -12,7 +12,7 @@ import functools
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -48,6 +48,11 @@ class When(_ParamType):
             return parse_when(str(value))
         except DateError as exc:
             self.fail(str(exc), param, ctx)
+
+
+def as_utc(value: datetime | None) -> datetime | None:
+    """A naive datetime taken as UTC (:class:`When` already gives aware ones; kept for older callers)."""
+    return value if value is None or value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 def bundle_paths(func: F) -> F:
