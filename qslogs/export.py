@@ -92,7 +92,8 @@ def write_parquet_files(frames: Frames, folder: Path) -> list[Path]:
     for kind in sorted(frames.frames):
         target = folder / kind_dir(kind)
         _with_partitions(frames.frames[kind]).write_parquet(target, partition_by=["host", "date"], mkdir=True)
-        written.append(target)
+        if target.exists():  # a kind without records writes no partition
+            written.append(target)
     for name, frame in (("bad_lines", frames.bad_lines), ("files", frames.files)):
         path = folder / f"{name}.parquet"
         frame.write_parquet(path)

@@ -122,7 +122,8 @@ def _must_exist(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
     """Raise :class:`BundleError` (exit 3) for a named input that does not exist."""
     for path in value if isinstance(value, tuple) else [value] if value is not None else []:
         if not path.exists():
-            raise BundleError(f"{path}: no such file or folder (given with --{(param.name or '').replace('_', '-')})")
+            option = max(param.opts, key=len) if param.opts else param.name
+            raise BundleError(f"{path}: no such file or folder (given with {option})")
     return value
 
 

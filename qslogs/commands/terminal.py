@@ -3,8 +3,9 @@
 Built on ``rich``: a table's long middle columns (task, message, root cause) are cut with ``…`` first,
 while short key columns (time, node, counts) keep their width, so node names stay readable on an
 80-column terminal. Colour marks severities and verdicts only when stdout is a terminal and
-``NO_COLOR`` is not set; in a pipe or a file the text is plain and as wide as ``COLUMNS`` (default
-160), so ``grep`` still sees whole lines.
+``NO_COLOR`` is not set; in a pipe or a file the text is plain, tables are as wide as ``COLUMNS``
+(default 160) and sentences (root causes, findings, unreadable files) are never broken or cut, so
+``grep`` still sees whole lines.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from rich.console import Console, RenderableType
+from rich.padding import Padding
 from rich.segment import Segment, Segments
 from rich.table import Table
 from rich.text import Text
@@ -37,6 +39,12 @@ STYLES = {
 
 def _colour() -> bool:
     return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+
+
+def _piped() -> bool:
+    """Output to a pipe or file with no width asked for: lines of text are never broken or cut there."""
+    columns = os.environ.get("COLUMNS", "")
+    return not sys.stdout.isatty() and not (columns.isdigit() and int(columns) >= 40)
 
 
 def width() -> int:
@@ -125,19 +133,22 @@ def render(parts: Sequence[RenderableType | FitTable | str]) -> str:
                 _print_with_notes(console, part)
             elif isinstance(part, FitTable):
                 console.print(part.fitted(console.width), crop=True)
-            else:
-                console.print(part, crop=True, no_wrap=True, overflow="ellipsis")
+            else:  # sentences (findings, unreadable files) wrap on a terminal and stay whole in a pipe
+                console.print(part, soft_wrap=_piped())
     return "\n".join(line.rstrip() for line in capture.get().rstrip("\n").split("\n"))
 
 
 def _print_with_notes(console: Console, part: FitTable) -> None:
-    """The table's header and rows, each row followed by its notes (indented, cut at the width)."""
+    """The table's header and rows, each row followed by its notes (indented, wrapped at the width)."""
     lines = console.render_lines(part.fitted(console.width), console.options, pad=False)
     console.print(Segments([*lines[0], Segment.line()]), end="")
     for line, notes in zip(lines[1:], part.notes, strict=True):
         console.print(Segments([*line, Segment.line()]), end="")
         for note in notes:
-            console.print(Text("    ").append_text(note), crop=True, no_wrap=True, overflow="ellipsis")
+            if _piped():
+                console.print(Text("    ").append_text(note), soft_wrap=True)
+            else:
+                console.print(Padding(note, (0, 0, 0, 4)))
 
 
 def cut(value: Any, limit: int = 400) -> str:
