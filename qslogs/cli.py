@@ -108,9 +108,13 @@ def cli() -> None:
     """
 
 
-for _command in (inspect.inspect, parse.parse, reloads.reloads, license.license_command, qvd.qvd,
-                 report.report, activity.activity):
-    cli.add_command(_command)
+cli.add_command(inspect.inspect)
+cli.add_command(parse.parse)
+cli.add_command(reloads.reloads)
+cli.add_command(license.license_command)
+cli.add_command(qvd.qvd)
+cli.add_command(report.report)
+cli.add_command(activity.activity)
 
 
 def main() -> None:

@@ -28,8 +28,8 @@ from qslogs.export import dumps
 @json_option
 @time_window_options
 @click.option(
-    "--failed-only", is_flag=True, help="Only what failed: failed and aborted runs, failed manual reloads, stale "
-    "monitoring apps and tasks with failures (in text and JSON)."
+    "--failed-only", is_flag=True, help="List only failed and aborted runs and failed manual reloads; the text view "
+    "also leaves out fresh monitoring apps and tasks that never failed."
 )
 @click.option(
     "--stale-hours",

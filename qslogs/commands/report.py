@@ -48,8 +48,9 @@ from qslogs.report.filters import fmt_bytes
 @click.option(
     "--redact",
     is_flag=True,
-    help="Replace user names, user directories, host names and IP addresses by stable pseudonyms "
-    "(user-01, host-01, …) everywhere in the report.",
+    help="Replace user names, user directories, host names, domains, e-mail and IP addresses and the "
+    "input's own name by stable pseudonyms (user-01, host-01, input-01.zip, …) everywhere in the report; "
+    "names are replaced in the records before any analysis.",
 )
 @click.option(
     "--redact-seed",
