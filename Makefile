@@ -7,11 +7,12 @@ TESTS  := $(VENV)/.installed-test
 
 .PHONY: demo test browser lint bench sample clean
 
-# Runtime dependencies only (what `qslogs` needs); the test extras come with `make test`.
+# Runtime dependencies only (what `qslogs` needs), as a regular install; `make test` (and lint, bench)
+# switch to an editable install with their extras.
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e .
+	$(BIN)/python -m pip install --quiet .
 	touch $(STAMP)
 
 $(TESTS): $(STAMP)
