@@ -3,20 +3,28 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+TESTS  := $(VENV)/.installed-test
 
 .PHONY: demo test browser lint bench sample clean
 
+# Runtime dependencies only (what `qslogs` needs), as a regular install; `make test` (and lint, bench)
+# switch to an editable install with their extras.
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet .
 	touch $(STAMP)
+
+$(TESTS): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(TESTS)
 
 demo: $(STAMP)
 	$(BIN)/qslogs report sample_data/bundle --qvd sample_data/qvd -o report.html --title "qslogs demo: sample bundle"
 	@echo "Report written to $(CURDIR)/report.html"
+	@echo "The command is $(CURDIR)/$(BIN)/qslogs; to have 'qslogs' on the PATH: source $(BIN)/activate"
 
-test: $(STAMP) browser
+test: $(TESTS) browser
 	$(BIN)/python -m pytest -q
 
 # Debian's chromium (and poppler-utils' pdfinfo for PDF page counts) for tests/test_browser.py: installed when missing (as root, where apt-get exists);
@@ -38,7 +46,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check qslogs qslogs_synth tests benchmarks
 	$(BIN)/mypy
 
-sample: $(STAMP)
+sample: $(TESTS)
 	$(BIN)/python -m qslogs_synth sample_data
 
 bench: $(STAMP)

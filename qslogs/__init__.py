@@ -4,10 +4,37 @@ Flow: :func:`open_bundle` (list files) → :func:`load_frames` (typed frames per
 analyses → findings → report.
 """
 
-from qslogs.bundle import Limits, open_bundle
-from qslogs.errors import BundleError, ParseError, QslogsError, QvdError, ReportError
-from qslogs.frames import Frames, load_frames
-from qslogs.report import render_report, write_report
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from qslogs.bundle import Limits, open_bundle
+    from qslogs.errors import BundleError, ParseError, QslogsError, QvdError, ReportError
+    from qslogs.frames import Frames, load_frames
+    from qslogs.report import render_report, write_report
+
+#: Imported on first use, so ``qslogs`` starts (and answers Ctrl-C) before polars is loaded.
+_LAZY = {
+    "Limits": "qslogs.bundle",
+    "open_bundle": "qslogs.bundle",
+    "BundleError": "qslogs.errors",
+    "ParseError": "qslogs.errors",
+    "QslogsError": "qslogs.errors",
+    "QvdError": "qslogs.errors",
+    "ReportError": "qslogs.errors",
+    "Frames": "qslogs.frames",
+    "load_frames": "qslogs.frames",
+    "render_report": "qslogs.report",
+    "write_report": "qslogs.report",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'qslogs' has no attribute {name!r}")
 
 __all__ = [
     "BundleError",

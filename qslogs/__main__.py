@@ -1,5 +1,5 @@
 """``python -m qslogs``: the same command as ``qslogs``."""
 
-from qslogs.cli import main
+from qslogs.entry import main
 
 main()

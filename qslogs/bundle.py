@@ -234,12 +234,26 @@ def _open_zip_file(bundle: Bundle, path: Path, prefix: str, limits: Limits) -> N
     try:
         zf = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
-        bundle.issues.append(FileIssue(prefix.rstrip("!/") or str(path), f"corrupt zip: {exc}"))
+        bundle.issues.append(FileIssue(prefix.rstrip("!/") or str(path), _zip_problem(path, exc)))
         return
     bundle._zips.append(zf)
     if not zf.infolist():
         bundle.issues.append(FileIssue(prefix.rstrip("!/") or str(path), "zip holds no files"))
     _add_zip_members(bundle, zf, prefix, limits, depth=1)
+
+
+def _zip_problem(path: Path, exc: Exception) -> str:
+    """Why a zip cannot be opened; a file that starts like a zip but lacks its directory at the end was
+    cut short (an interrupted download or copy), which the reader can fix by fetching it again."""
+    try:
+        with path.open("rb") as handle:
+            starts_like_zip = handle.read(4) == b"PK\x03\x04"
+    except OSError:
+        starts_like_zip = False
+    if starts_like_zip and isinstance(exc, zipfile.BadZipFile):
+        return (f"the zip is incomplete (truncated download?): its directory at the end is missing ({exc}); "
+                "download or copy it again")
+    return f"corrupt zip: {exc}"
 
 
 def _add_zip_members(bundle: Bundle, zf: zipfile.ZipFile, prefix: str, limits: Limits, depth: int) -> None:

@@ -7,14 +7,12 @@ caller gets the same objects. Output is deterministic: the same input gives byte
 from __future__ import annotations
 
 import json
-import shutil
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 
-from qslogs.errors import ReportError
 from qslogs.frames import Frames
 from qslogs.schemas import TIME_COLUMN, Family
 
@@ -73,30 +71,33 @@ def kind_dir(kind: str) -> str:
     return kind.replace("/", ".")
 
 
-def write_parquet(frames: Frames, out_dir: str | Path) -> list[Path]:
-    """One hive-partitioned dataset per kind (``<kind>/host=<node>/date=<YYYY-MM-DD>/*.parquet``).
+def write_parquet(frames: Frames, out_dir: str | Path, *, site: str | None = None) -> list[Path]:
+    """Write ``frames`` as a qslogs dataset in ``out_dir`` with the safety rules of :mod:`qslogs.dataset`.
 
-    Also writes ``bad_lines.parquet`` and ``files.parquet`` (the inventory). Existing datasets of the
-    same kinds are replaced, so a re-run never mixes old and new rows.
+    Raises :class:`~qslogs.errors.ReportError` (nothing touched) for a folder that is or lies inside an
+    input, or that is not empty and was not written by qslogs.
     """
+    from qslogs.dataset import check_target, write_dataset
+
     out = Path(out_dir)
+    check_target(out, [Path(s) for s in frames.sources], site)
+    return write_dataset(frames, out, site=site)
+
+
+def write_parquet_files(frames: Frames, folder: Path) -> list[Path]:
+    """One hive-partitioned dataset per kind (``<kind>/host=<node>/date=<YYYY-MM-DD>/*.parquet``) in an
+    empty ``folder``, plus ``bad_lines.parquet`` and ``files.parquet`` (the inventory). Returns the
+    top-level entries written; raises OSError (callers name the output folder)."""
     written: list[Path] = []
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-        for kind in sorted(frames.frames):
-            frame = frames.frames[kind]
-            target = out / kind_dir(kind)
-            if target.exists():
-                shutil.rmtree(target)
-            frame = _with_partitions(frame)
-            frame.write_parquet(target, partition_by=["host", "date"], mkdir=True)
+    for kind in sorted(frames.frames):
+        target = folder / kind_dir(kind)
+        _with_partitions(frames.frames[kind]).write_parquet(target, partition_by=["host", "date"], mkdir=True)
+        if target.exists():  # a kind without records writes no partition
             written.append(target)
-        for name, frame in (("bad_lines", frames.bad_lines), ("files", frames.files)):
-            path = out / f"{name}.parquet"
-            frame.write_parquet(path)
-            written.append(path)
-    except OSError as exc:
-        raise ReportError(str(out), exc.strerror or str(exc)) from exc
+    for name, frame in (("bad_lines", frames.bad_lines), ("files", frames.files)):
+        path = folder / f"{name}.parquet"
+        frame.write_parquet(path)
+        written.append(path)
     return written
 
 

@@ -145,8 +145,12 @@ def _start(sources: list[str], limits: Limits, spill_dir: Path) -> subprocess.Po
     here = str(Path(__file__).resolve().parent.parent)  # so the worker imports this very qslogs
     env["PYTHONPATH"] = os.pathsep.join(p for p in (here, env.get("PYTHONPATH", "")) if p)
     # -P: the working directory is not put first on sys.path, where another qslogs could shadow this one.
+    # Own session / process group: Ctrl-C reaches only the parent, which stops the workers (no traceback
+    # from a worker, none left behind); a worker whose parent died ends at the end of its stdin.
+    group: dict[str, Any] = ({"start_new_session": True} if os.name == "posix"
+                             else {"creationflags": getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0)})
     proc = subprocess.Popen([sys.executable, "-P", "-m", "qslogs.workers"], stdin=subprocess.PIPE,
-                            stdout=subprocess.PIPE, env=env, pipesize=_PIPE_BYTES)
+                            stdout=subprocess.PIPE, env=env, pipesize=_PIPE_BYTES, **group)
     try:
         _write(proc.stdin, (list(sources), limits, str(spill_dir)))
     except OSError:

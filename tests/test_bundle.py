@@ -125,7 +125,7 @@ def test_corrupt_zip_is_a_file_issue(tmp_path: Path) -> None:
     frames = load_frames([tmp_path / "in"])
     assert frames.frames["Repository/System"].height == 1
     reasons = {i.path: i.reason for i in frames.file_issues}
-    assert reasons["broken.zip"].startswith("corrupt zip:")
+    assert reasons["broken.zip"].startswith("the zip is incomplete (truncated download?)")
     assert reasons["empty.zip"] == "zip holds no files"
 
 

@@ -18,7 +18,6 @@ from qslogs.analyses.license_qvd_map import QvdMapError, load_qvd_map
 from qslogs.analyses.license_qvd_recognise import recognise
 from qslogs.analyses.licenses import license_analysis, no_logs
 from qslogs.cli import cli
-from qslogs.errors import QvdError
 from qslogs.frames import load_frames
 from qslogs.parsers.qvd import read_qvd
 from qslogs_synth.qvd_writer import write_qvd
@@ -229,12 +228,12 @@ def test_mapping_naming_a_missing_field_is_an_error_row(tmp_path: Path) -> None:
     assert events.is_empty() and row["status"] == "error" and "['Date']" in row["reason"]
 
 
-def test_damaged_qvd_raises_when_named_and_is_listed_when_found(tmp_path: Path) -> None:
+def test_damaged_qvd_is_listed_whether_named_or_found(tmp_path: Path) -> None:
     good = _write(tmp_path / "q" / "lic.qvd", events_frame(), "LicenseLog")
     bad = tmp_path / "q" / "broken.qvd"
     bad.write_bytes(good.read_bytes()[:-40])
-    with pytest.raises(QvdError, match="broken.qvd"):
-        qvd_license_events(no_logs(), (bad,), None)
+    events, mapping = qvd_license_events(no_logs(), (bad,), None)
+    assert events.is_empty() and mapping.select("status").to_series().to_list() == ["error"]
     events, mapping = qvd_license_events(no_logs(), (tmp_path / "q",), None)
     statuses = {Path(r["file"]).name: r["status"] for r in mapping.iter_rows(named=True)}
     assert statuses == {"broken.qvd": "error", "lic.qvd": "used"} and events.height == 5

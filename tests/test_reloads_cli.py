@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -84,19 +85,15 @@ def test_terminal_table_shows_failures_monitors_and_tasks(story: Path) -> None:
     assert result.exit_code == 0, result.output
     out = result.output
     assert out.startswith("Failed runs: 3 of 5 task runs (times UTC)")
-    lm_row = next(line for line in out.splitlines() if line.strip().startswith("2024-03-05 01:00"))
-    for part in (
-        "Reload License Monitor",
-        "sense01",
-        "script",
-        "auth",
-        "monitor_apps_REST_license_user",
-        "HTTP protocol error 401",
-        "(line ",
-    ):
+    lines = out.splitlines()
+    at = next(i for i, line in enumerate(lines) if line.strip().startswith("2024-03-05 01:00"))
+    lm_row, cause, script_log = lines[at], lines[at + 1], lines[at + 2]
+    for part in ("Reload License Monitor", "sense01", "script", "auth", "monitor_apps_REST_license_user"):
         assert part in lm_row
-    assert "initiation initiation" in out and "Failed to start session" in out
-    assert "License Monitor      STALE" in out and "monitor_apps_REST_*" in out
+    assert cause.strip().startswith("↳ ") and "HTTP protocol error 401" in cause
+    assert re.match(r"\s+script log line \d+: \S+\.log", script_log), script_log  # the root cause's own file
+    assert re.search(r"initiation\s+initiation", out) and "Failed to start session" in out
+    assert re.search(r"License Monitor\s+STALE", out) and "monitor_apps_REST_*" in out
     assert "Reload License Monitor" in out.split("Tasks")[1]
     assert (
         "[critical] License Monitor has not reloaded successfully for 2 days: HTTP 401 from data connection "

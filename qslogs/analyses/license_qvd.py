@@ -150,21 +150,20 @@ def qvd_license_events(
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Read every QVD of the bundle and of ``--qvd``; return (events, one mapping row per QVD).
 
-    A damaged QVD named explicitly with ``--qvd`` raises :class:`QvdError`; one found in the bundle or in
-    a ``--qvd`` folder is listed with status ``error`` and skipped.
+    A damaged QVD, whether named with ``--qvd``, found in a ``--qvd`` folder or in the bundle, is listed
+    with status ``error`` and its reason (the license warnings name it) and skipped: it never stops the
+    analysis of everything else.
     """
     from qslogs.parsers.qvd import read_qvd
 
     events: list[pl.DataFrame] = []
     rows: list[dict[str, Any]] = []
     with qvd_files(frames, extra) as files:
-        for display, path, explicit in files:
+        for display, path, _explicit in files:
             name = Path(display.split("!")[-1]).name
             try:
                 table = read_qvd(path)
             except QvdError as exc:
-                if explicit:
-                    raise QvdError(display, exc.reason) from exc
                 rows.append(_row(display, "", 0, "error", "", reason=exc.reason))
                 continue
             tname, height = table.header.table_name, table.frame.height

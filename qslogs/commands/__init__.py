@@ -1,6 +1,9 @@
-"""Subcommands beyond inspect/parse, one module each; each decorates ``@cli.command()`` on import.
+"""The subcommands, one module each, as plain click commands; :mod:`qslogs.cli` attaches them.
 
-To add one: write ``qslogs/commands/<name>.py`` and add its name to :data:`COMMAND_MODULES`.
+To add one: write ``qslogs/commands/<name>.py`` with a ``@click.command()`` using the shared options
+of :mod:`qslogs.commands.options`, and add it to the ``cli.add_command`` list in :mod:`qslogs.cli`
+(one line). A module that decorates ``@cli.command()`` itself can instead be named in
+:data:`COMMAND_MODULES`.
 """
 
-COMMAND_MODULES: tuple[str, ...] = ("reloads", "license", "qvd", "report", "activity")
+COMMAND_MODULES: tuple[str, ...] = ()

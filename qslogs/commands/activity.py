@@ -10,21 +10,20 @@ import click
 
 from qslogs.analyses.activity import activity_analysis, activity_json
 from qslogs.analyses.base import AnalysisOptions
-from qslogs.cli import (
-    as_utc,
+from qslogs.commands.options import (
     bundle_paths,
-    cli,
     json_option,
     load,
     quiet_option,
     strict_option,
     time_window_options,
 )
+from qslogs.commands.terminal import cut, render, styled, table, when
 from qslogs.export import dumps
 from qslogs.words import plural
 
 
-@cli.command()
+@click.command()
 @bundle_paths
 @json_option
 @time_window_options
@@ -50,39 +49,33 @@ def activity(
       qslogs activity SenseCollector_1234.zip
       qslogs activity C:/ProgramData/Qlik/Sense/Log --since 2026-10-01 --json > activity.json
     """
-    options = AnalysisOptions(since=as_utc(since), until=as_utc(until))
+    options = AnalysisOptions(since=since, until=until)
     data = activity_json(activity_analysis(load(paths, strict, quiet), options))
     click.echo(dumps(data) if as_json else render_activity(data))
 
 
-def _cut(value: Any, width: int) -> str:
-    text = "" if value is None else " ".join(str(value).split())
-    return text if len(text) <= width else text[: width - 1] + "…"
-
-
 def render_activity(data: dict[str, Any]) -> str:
     """The terminal view: errors/warnings per service × node, top messages, sessions per source."""
-    lines = [f"{'service':<28} {'node':<14} {'errors':>8} {'warnings':>9} {'records':>10}  last error (UTC)"]
+    if not data["by_service_host"] and not data["session_totals"]:
+        return "No log records with a level and no sessions in this bundle."
+    levels = table(("service", {"cut": True}), "node", ("errors", {"justify": "right"}),
+                   ("warnings", {"justify": "right"}), ("records", {"justify": "right"}), "last error (UTC)")
     for r in data["by_service_host"]:
-        last = (r["last_error"] or "")[:16].replace("T", " ")
-        lines.append(
-            f"{_cut(r['service'], 28):<28} {_cut(r['host'], 14):<14} {r['errors']:>8,} {r['warnings']:>9,} "
-            f"{r['records']:>10,}  {last}"
-        )
+        levels.add_row(r["service"], r["host"] or "", styled(f"{r['errors']:,}", "critical" if r["errors"] else ""),
+                       styled(f"{r['warnings']:,}", "warning" if r["warnings"] else ""), f"{r['records']:,}",
+                       when(r["last_error"]))
+    parts: list[Any] = [levels]
     if data["messages"]:
-        lines += ["", "Most frequent errors and warnings:"]
+        top = table(("count", {"justify": "right"}), "level", ("service", {"cut": True, "min": 12}),
+                    ("message", {"cut": True, "keep": 1, "min": 30}))
         for m in data["messages"][:15]:
-            lines.append(
-                f"  {m['count']:>6,}  {m['level']:<5} {_cut(m['service'], 18):<18} {_cut(m['message'], 90)}"
-            )
+            top.add_row(f"{m['count']:,}", styled(m["level"], "critical" if m["level"] == "ERROR" else "warning"),
+                        m["service"], cut(m["message"]))
+        parts += ["", "Most frequent errors and warnings:", top]
     if data["session_totals"]:
-        lines += [""]
+        parts.append("")
         for t in data["session_totals"]:
             days = sum(1 for s in data["sessions"] if s["source"] == t["source"])
-            lines.append(
-                f"{t['source']} sessions: {t['sessions']:,} by {t['users']:,} distinct users "
-                f"over {plural(days, 'day')}"
-            )
-    if not data["by_service_host"] and not data["session_totals"]:
-        lines = ["No log records with a level and no sessions in this bundle."]
-    return "\n".join(lines)
+            parts.append(f"{t['source']} sessions: {t['sessions']:,} by {t['users']:,} distinct users "
+                         f"over {plural(days, 'day')}")
+    return render(parts)

@@ -10,11 +10,9 @@ import click
 
 from qslogs.analyses.base import AnalysisOptions
 from qslogs.analyses.licenses import license_analysis, license_json, no_logs
-from qslogs.cli import (
-    as_utc,
+from qslogs.commands.options import (
     bundle_paths,
     capacity_options,
-    cli,
     json_option,
     load,
     quiet_option,
@@ -25,7 +23,7 @@ from qslogs.cli import (
 from qslogs.export import dumps
 
 
-@cli.command("license")
+@click.command("license")
 @bundle_paths
 @qvd_options
 @capacity_options
@@ -91,8 +89,8 @@ def license_command(
     qvds = tuple(p for p in paths if p.suffix.lower() == ".qvd" and p.is_file())
     logs = tuple(p for p in paths if p not in qvds)
     options = AnalysisOptions(
-        since=as_utc(since),
-        until=as_utc(until),
+        since=since,
+        until=until,
         professional=professional,
         analyzer=analyzer,
         tokens=tokens,

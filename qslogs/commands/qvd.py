@@ -9,7 +9,8 @@ import click
 import polars as pl
 
 from qslogs.analyses.license_qvd_recognise import recognise
-from qslogs.cli import cli, json_option
+from qslogs.commands.options import json_option
+from qslogs.errors import BundleError
 from qslogs.export import dumps, to_jsonable
 from qslogs.parsers.qvd import QvdTable, read_qvd
 
@@ -54,8 +55,8 @@ def describe_qvd(table: QvdTable, head: int) -> dict[str, Any]:
     return out
 
 
-@cli.command()
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.command()
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @json_option
 @click.option(
     "--head", "head", type=click.IntRange(min=0), default=10, show_default=True, help="How many rows to show."
@@ -72,6 +73,8 @@ def qvd(file: Path, as_json: bool, head: int) -> None:
       qslogs qvd LicenseMonitor/license_allocation_history.qvd
       qslogs qvd sales.qvd --head 50 --json > sales.json
     """
+    if not file.is_file():
+        raise BundleError(f"{file}: no such file" if not file.exists() else f"{file}: not a file")
     table = read_qvd(file)
     data = describe_qvd(table, head)
     click.echo(dumps(data) if as_json else render_qvd(data, table.frame.head(head)))

@@ -8,30 +8,31 @@ from pathlib import Path
 import click
 
 from qslogs.analyses.base import AnalysisOptions
-from qslogs.cli import (
-    as_utc,
+from qslogs.commands.options import (
     bundle_paths,
     capacity_options,
-    cli,
     load,
     quiet_option,
     qvd_options,
     strict_option,
     time_window_options,
 )
+from qslogs.outputs import check_report_target, is_stdout
 from qslogs.report import write_report
 from qslogs.report.filters import fmt_bytes
 
 
-@cli.command()
+@click.command()
 @bundle_paths
 @click.option(
     "-o",
     "--output",
     "out",
     required=True,
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="The HTML file to write (one self-contained file: no network, opens with a double click).",
+    type=click.Path(path_type=Path),
+    help="The HTML file to write (one self-contained file: no network, opens with a double click); "
+    "'-' writes it to stdout. Only a regular file is replaced: a folder, FIFO, device or symbolic link "
+    "is refused (exit code 5), checked before any work starts.",
 )
 @click.option("--title", default="Qlik Sense log report", show_default=True, help="Title of the report.")
 @time_window_options
@@ -47,8 +48,9 @@ from qslogs.report.filters import fmt_bytes
 @click.option(
     "--redact",
     is_flag=True,
-    help="Replace user names, user directories, host names and IP addresses by stable pseudonyms "
-    "(user-01, host-01, …) everywhere in the report.",
+    help="Replace user names, user directories, host names, domains, e-mail and IP addresses and the "
+    "input's own name by stable pseudonyms (user-01, host-01, input-01.zip, …) everywhere in the report; "
+    "names are replaced in the records before any analysis.",
 )
 @click.option(
     "--redact-seed",
@@ -90,9 +92,10 @@ def report(
       qslogs report Log/ ArchivedLogs/ -o report.html --title "ACME: reload failures" --analyzer 40
       qslogs report SenseCollector_1234.zip -o shareable.html --redact --qvd LicenseMonitor/
     """
+    check_report_target(out, paths)
     options = AnalysisOptions(
-        since=as_utc(since),
-        until=as_utc(until),
+        since=since,
+        until=until,
         stale_hours=stale_hours,
         professional=professional,
         analyzer=analyzer,
@@ -106,4 +109,7 @@ def report(
     found = ", ".join(
         f"{info.findings[s]} {s}" for s in ("critical", "warning", "info", "ok") if s in info.findings
     )
-    click.echo(f"{info.path} ({fmt_bytes(info.size)}, {info.seconds:.1f} s): {found or 'no findings'}")
+    if is_stdout(out):
+        click.echo(f"report written to stdout ({info.seconds:.1f} s): {found or 'no findings'}", err=True)
+    else:
+        click.echo(f"{info.path} ({fmt_bytes(info.size)}, {info.seconds:.1f} s): {found or 'no findings'}")

@@ -9,7 +9,9 @@ from pathlib import Path
 
 from qslogs.analyses import AnalysisOptions, run_analyses
 from qslogs.frames import Frames
+from qslogs.outputs import is_stdout
 from qslogs.report.redact import Redactor
+from qslogs.report.redact_frames import redact_bundle
 from qslogs.report.render import render_report
 
 
@@ -47,16 +49,16 @@ def write_report(
 ) -> ReportInfo:
     """Run every registered analysis over ``frames`` and write the HTML report to ``out``.
 
-    With ``redact``, names are learnt from the bundle's columns (not only from the results), so a
-    user named in one free-text message is caught too.
+    With ``redact``, names are learnt from every source of the bundle and replaced in the frames before
+    any analysis runs (:mod:`qslogs.report.redact_frames`), then once more in the results.
     """
     started = time.perf_counter()
     options = options or AnalysisOptions()
-    results = run_analyses(frames, options)
     redactor: Redactor | None = None
     if redact or redact_seed is not None:
         redactor = Redactor.create(redact_seed)
-        redactor.learn_frames(frames)
+        frames = redact_bundle(redactor, frames)  # before any analysis masks digits or groups messages
+    results = run_analyses(frames, options)
     path = render_report(
         results,
         out,
@@ -66,13 +68,14 @@ def write_report(
         window=window_text(options),
         generated_at=generated_at,
     )
+    size = path.stat().st_size if not is_stdout(path) else 0
     counts: dict[str, int] = {}
     for result in results.values():
         for finding in result.findings:
             counts[str(finding.severity)] = counts.get(str(finding.severity), 0) + 1
     return ReportInfo(
         path=path,
-        size=path.stat().st_size,
+        size=size,
         findings=counts,
         analyses=list(results),
         seconds=round(time.perf_counter() - started, 3),

@@ -29,7 +29,12 @@ import polars as pl
 from qslogs.analyses.base import AnalysisResult
 from qslogs.frames import Frames
 
-KINDS = {"user": "user", "dir": "dir", "host": "host", "ip": "ip", "domain": "domain", "email": "email"}
+KINDS = {"user": "user", "dir": "dir", "host": "host", "ip": "ip", "domain": "domain", "email": "email",
+         "input": "input"}
+#: What a pseudonym looks like: never learnt as a name, so redacting twice changes nothing.
+_PSEUDONYM = re.compile(
+    "(?:" + "|".join(KINDS) + r")-\d{2,}(?:\.example\.invalid)?|example\.invalid", re.IGNORECASE
+)
 #: Values never treated as names: Qlik placeholders and the built-in directory.
 NOT_NAMES = frozenset(
     {
@@ -153,6 +158,8 @@ class Redactor:
         if not isinstance(value, str):
             return
         text = value.strip()
+        if _PSEUDONYM.fullmatch(text):
+            return
         if kind == "user" and "\\" in text:
             directory, _, text = text.partition("\\")
             self.add("dir", directory)
@@ -281,7 +288,7 @@ class Redactor:
                 parts.append(
                     f"{_B}(?P<host>{_trie_pattern(self.names['host'])})(?P<fqdn>(?:\\.[A-Za-z0-9-]+)*){_E}"
                 )
-            for kind in ("domain", "user", "ip"):
+            for kind in ("input", "domain", "user", "ip"):
                 words = self.names[kind] - (COMMON_WORDS if kind == "user" else set())
                 if words:
                     parts.append(f"{_B}(?P<{kind}_lit>{_trie_pattern(words)}){_E}")
@@ -322,10 +329,18 @@ class Redactor:
             return ip if keep else self.pseudonym("ip", ip)
         if g.get("host") is not None:
             return self.pseudonym("host", g["host"]) + (".example.invalid" if g["fqdn"] else "")
-        for kind in ("domain", "user", "ip", "dir"):
+        for kind in ("input", "domain", "user", "ip", "dir"):
             if g.get(f"{kind}_lit") is not None:
                 return self.pseudonym(kind, g[f"{kind}_lit"])
         return m.group(0)
+
+    def source(self, path: str) -> str:
+        """The pseudonym of an input for the report's Source line: ``input-01.zip``, ``input-02`` (a folder)."""
+        name = path.replace("\\", "/").rstrip("/").rsplit("/", 1)[-1]
+        if _PSEUDONYM.fullmatch(name.rsplit(".", 1)[0]):
+            return name
+        suffix = name[name.rfind("."):] if "." in name[1:] else ""
+        return self.pseudonym("input", name) + (suffix if suffix.lower() in (".zip", ".log", ".txt", ".qvd") else "")
 
     def value(self, value: Any) -> Any:
         """A JSON-ready value (dicts, lists, strings) with every string redacted, keys included."""

@@ -9,8 +9,6 @@ through ``|tojson``, which escapes ``<``, ``>``, ``&`` and ``'``, so ``</script>
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from functools import cache
@@ -23,6 +21,7 @@ from markupsafe import Markup
 
 from qslogs.analyses.base import AnalysisResult
 from qslogs.errors import ReportError
+from qslogs.outputs import write_text
 from qslogs.report.filters import FILTERS, fmt_ts, plural, ts_ms
 from qslogs.report.model import Callout, ReportContext, Section
 from qslogs.report.redact import Redactor
@@ -182,7 +181,7 @@ def render_report(
     redactor = redact if isinstance(redact, Redactor) else Redactor.create(redact_seed) if redact else None
     if redactor is not None:
         results = redactor.results(results)
-        sources = [redactor.text(s) for s in sources]
+        sources = [redactor.source(s) for s in sources]
     context = build_context(
         results,
         title=title,
@@ -192,21 +191,3 @@ def render_report(
         generated_at=generated_at,
     )
     return write_text(Path(out), render_html(context))
-
-
-def write_text(path: Path, text: str) -> Path:
-    """Write atomically (a temporary file renamed into place), so a failed run leaves no half report."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-                handle.write(text)
-            os.chmod(tmp, 0o644)
-            os.replace(tmp, path)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-    except OSError as exc:
-        raise ReportError(str(path), exc.strerror or str(exc)) from exc
-    return path
