@@ -3,4 +3,4 @@
 To add one: write ``qslogs/commands/<name>.py`` and add its name to :data:`COMMAND_MODULES`.
 """
 
-COMMAND_MODULES: tuple[str, ...] = ("reloads", "license", "qvd", "report", "activity")
+COMMAND_MODULES: tuple[str, ...] = ("reloads", "license", "qvd", "report", "activity", "fleet")
