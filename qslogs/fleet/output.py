@@ -43,6 +43,8 @@ def prepare(out: Path) -> None:
                 target.unlink()
         (out / "reports").mkdir(parents=True, exist_ok=True)
         (out / "data").mkdir(exist_ok=True)
+        (out / MARKER).write_text('{"sites": null, "note": "fleet run in progress or interrupted"}\n',
+                                  encoding="utf-8")
     except OSError as exc:
         raise ReportError(str(out), exc.strerror or str(exc)) from exc
 
