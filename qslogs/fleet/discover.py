@@ -2,7 +2,7 @@
 
 Every entry of a fleet folder is one site's bundle: a Log Collector ``.zip`` or a folder (a copy of
 ``C:\\ProgramData\\Qlik\\Sense\\Log``, an unzipped collector bundle, …). The site is named after the
-entry, made safe for a ``site=<name>`` folder and for SQL: lower case, runs of anything outside
+entry, made safe for a ``site=<name>`` folder and for SQL: lower case, accents dropped, runs of anything outside
 ``a-z 0-9 . _ -`` become one ``-``, and a name that does not start with a letter gets ``site-`` in front
 (so no engine reads ``site=2026`` as a number). Two entries that give the same name are told apart by
 ``-2``, ``-3``… in the order of their paths, so names are stable from run to run.
@@ -11,6 +11,7 @@ entry, made safe for a ``site=<name>`` folder and for SQL: lower case, runs of a
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,8 +49,9 @@ class Skipped:
 def site_name(entry: str) -> str:
     """The safe site name of a fleet-folder entry (``ACME Corp (EU).zip`` → ``acme-corp-eu``)."""
     stem = re.sub(r"\.zip$", "", entry.strip(), flags=re.IGNORECASE)
+    stem = unicodedata.normalize("NFKD", stem).encode("ascii", "ignore").decode("ascii")  # Zürich → Zurich
     name = re.sub(r"[^a-z0-9._-]+", "-", stem.lower()).strip("-._")
-    if not name or not name[0].isalpha() or not name.isascii():
+    if not name or not name[0].isalpha():
         name = f"site-{name}".rstrip("-")
     return name[:100]
 
