@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test browser lint bench sample clean
+.PHONY: demo test browser spark lint bench sample clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -16,7 +16,7 @@ demo: $(STAMP)
 	$(BIN)/qslogs report sample_data/bundle --qvd sample_data/qvd -o report.html --title "qslogs demo: sample bundle"
 	@echo "Report written to $(CURDIR)/report.html"
 
-test: $(STAMP) browser
+test: $(STAMP) browser spark
 	$(BIN)/python -m pytest -q
 
 # Debian's chromium for tests/test_browser.py: installed when missing (as root, where apt-get exists);
@@ -27,6 +27,16 @@ browser:
 	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
 	    || echo "could not install chromium: the browser tests will skip"; \
 	  else echo "chromium is not installed (installing needs root and apt-get): the browser tests will skip"; fi; }
+
+# PySpark (the spark extra) and a Java runtime for the Spark tests of tests/test_fleet.py: installed when
+# missing (Java as root, where apt-get exists); anywhere else the Spark tests skip and say why.
+spark: $(STAMP)
+	@$(BIN)/python -m pip install --quiet -e '.[test,spark]' || echo "could not install qslogs[spark]: the Spark tests will skip"
+	@command -v java >/dev/null 2>&1 || \
+	{ if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq default-jre-headless >/dev/null) \
+	    || echo "could not install Java: the Spark tests will skip"; \
+	  else echo "java is not installed (installing needs root and apt-get): the Spark tests will skip"; fi; }
 
 lint: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[test,dev]'

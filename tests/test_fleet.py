@@ -348,8 +348,8 @@ def test_spark_gives_the_same_json_and_dataset(local: tuple[Path, dict[str, Any]
         assert files[0] == files[1], table
         if not files[0]:
             continue
-        query = "SELECT * FROM read_parquet('{}/data/%s/*/*.parquet', hive_partitioning = true) ORDER BY ALL" % table
-        mine, theirs = duckdb.sql(query.format(local_out.as_posix())), duckdb.sql(query.format(spark_out.as_posix()))
+        mine, theirs = (duckdb.sql(f"SELECT * FROM read_parquet('{out.as_posix()}/data/{table}/*/*.parquet', "
+                                   "hive_partitioning = true) ORDER BY ALL") for out in (local_out, spark_out))
         assert (theirs.columns, theirs.types) == (mine.columns, mine.types), table
         assert theirs.fetchall() == mine.fetchall(), table
     assert sorted(p.name for p in (spark_out / "reports").iterdir()) == sorted(

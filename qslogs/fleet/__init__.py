@@ -10,10 +10,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import pyarrow as pa
 
 from qslogs.errors import BundleError
 from qslogs.export import dumps
@@ -49,6 +51,7 @@ def run_fleet(dirs: list[Path], options: FleetOptions, *, engine: str = "local",
     sites, skipped = discover(dirs, out)
     prepare(out)
     summaries: list[dict[str, Any]] = []
+    done: Iterable[tuple[Site, dict[str, pa.Table]]]
     if engine == "spark":
         from qslogs.fleet.spark import run_spark
 

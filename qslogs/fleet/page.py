@@ -112,7 +112,7 @@ def build_page(summaries: Sequence[Mapping[str, Any]], skipped: Sequence[Mapping
     return FleetPage(
         title=title, generated=generated, version=qslogs_version(), window=window,
         columns=[{"key": k, "label": label, "numeric": num, "help": h} for k, label, num, h in COLUMNS],
-        rows=[_row(s) for s in summaries], totals=totals, skipped=list(skipped),
+        rows=[_row(s) for s in summaries], totals=totals, skipped=[dict(s) for s in skipped],
         css=asset("report.css"), js=asset("report.js"),
     )
 
