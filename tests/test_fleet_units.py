@@ -4,6 +4,7 @@ real run over the sample bundle beside a broken one (the broken one is listed, t
 from __future__ import annotations
 
 import json
+import re
 import zipfile
 from pathlib import Path
 
@@ -127,3 +128,28 @@ def test_sample_fleet_rerun_replaces_its_own_output(sample_fleet: tuple[Path, di
     assert sorted(p.name for p in (out / "reports").iterdir()) == []
     assert [s["site"] for s in json.loads((out / "fleet.json").read_text(encoding="utf-8"))["sites"]] == ["only"]
     assert "only" in (out / "fleet.html").read_text(encoding="utf-8")
+
+
+def _all_text(out: Path) -> str:
+    """Every value of every table of a fleet dataset, as one text."""
+    import pyarrow.dataset as ds
+
+    return json.dumps([ds.dataset(folder, format="parquet", partitioning="hive").to_table().to_pylist()
+                       for folder in sorted((out / "data").iterdir())], default=str)
+
+
+def test_redact_reaches_the_dataset_the_json_and_the_reports(sample_fleet: tuple[Path, dict[str, object]],
+                                                            tmp_path: Path) -> None:
+    """The planted manual reload's user is in the plain dataset, and nowhere in the redacted output."""
+    user = json.loads(TRUTH.read_text(encoding="utf-8"))["reloads"]["manual_reload"]["user"]
+    login = user.split("\\")[-1]
+    plain, _ = sample_fleet
+    assert login in _all_text(plain)
+    zipped = plain.parent / "bundles" / "Acme.zip"  # a zip given directly is one site
+    out = tmp_path / "redacted"
+    result = CliRunner().invoke(cli, ["fleet", "-q", str(zipped), "-o", str(out), "--redact", "--json"])
+    assert result.exit_code == 0, result.output
+    assert [s["site"] for s in json.loads(result.output)["sites"]] == ["acme"]
+    assert login not in _all_text(out) and login not in result.output
+    assert login not in (out / "reports" / "acme.html").read_text(encoding="utf-8")
+    assert re.search(r'"user": "[^"]*user-\d+', _all_text(out))

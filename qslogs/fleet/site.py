@@ -25,7 +25,7 @@ from qslogs.errors import QslogsError
 from qslogs.fleet.discover import Site
 from qslogs.fleet.summary import site_row, site_summary
 from qslogs.fleet.tables import TABLES, arrow_table
-from qslogs.frames import Frames, load_frames
+from qslogs.frames import load_frames
 
 
 @dataclass(frozen=True)
@@ -52,7 +52,7 @@ def report_path(site: str) -> str:
 def analyse_site(site: Site, options: FleetOptions) -> dict[str, pa.Table]:
     """Every fleet table of one site (an error gives only its ``sites`` row, with the error)."""
     try:
-        results, frames = _analyse(site, options)
+        results = _analyse(site, options)
     except QslogsError as exc:
         return _failed(site, str(exc))
     except Exception as exc:  # noqa: BLE001 - one broken bundle must not stop the fleet; the trace is kept
@@ -70,7 +70,7 @@ def _failed(site: Site, error: str) -> dict[str, pa.Table]:
     return {"sites": arrow_table("sites", site.name, [site_row(summary)])}
 
 
-def _analyse(site: Site, options: FleetOptions) -> tuple[dict[str, AnalysisResult], Frames]:
+def _analyse(site: Site, options: FleetOptions) -> dict[str, AnalysisResult]:
     """Load, analyse, (redact,) render: the calls of ``qslogs report``."""
     from qslogs.cli import require_usable
     from qslogs.report.api import window_text
@@ -90,7 +90,7 @@ def _analyse(site: Site, options: FleetOptions) -> tuple[dict[str, AnalysisResul
     context = build_context(results, title=f"{site.name}: Qlik Sense log report", sources=sources,
                             redacted=options.redact, window=window_text(analysis))
     write_text(Path(options.out) / report_path(site.name), render_html(context))
-    return results, frames
+    return results
 
 
 def site_tables(results: Mapping[str, AnalysisResult]) -> dict[str, list[dict[str, Any]]]:

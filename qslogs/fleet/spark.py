@@ -98,9 +98,12 @@ def run_spark(sites: list[Site], options: FleetOptions, master: str | None) -> l
         bundles = spark.createDataFrame(rows, "site string, path string")
         blobs = bundles.mapInArrow(partial(_analyse_batches, options=options), from_arrow_schema(BLOB))
         blobs = blobs.persist(StorageLevel.MEMORY_AND_DISK)
+        # The tables are small next to the analysis: read them back in as many tasks as there are cores,
+        # not one per bundle, so each of the nine writes costs a few tasks, not a few per site.
+        cores = max(1, min(len(sites), spark.sparkContext.defaultParallelism))
         try:
             for table in TABLES:
-                (blobs.filter(col("table") == table).select("ipc")
+                (blobs.filter(col("table") == table).select("ipc").coalesce(cores)
                  .mapInArrow(partial(_decode_batches, table=table), from_arrow_schema(schema(table)))
                  .write.mode("overwrite").partitionBy("site").parquet(data_dir(options.out, table)))
             collected = blobs.filter(col("table") == "sites").select("site", "ipc").collect()
