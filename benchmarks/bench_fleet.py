@@ -115,8 +115,9 @@ def main() -> None:
     lines = [
         f"# qslogs fleet: {opts.sites} generated sites ({size / 1e6:.0f} MB of zips)",
         "",
-        f"{when}, {platform.node()}, {os.cpu_count()} cores shared with other engineers' work (load average "
-        f"at each end in the table), median of {opts.runs} round(s). Made by `benchmarks/bench_fleet.py`.",
+        f"{when}, {platform.node()}, {os.cpu_count()} cores shared with other engineers' work (the table gives "
+        f"the 1-minute load average when each command ended), median of {opts.runs} round(s). Made by "
+        "`benchmarks/bench_fleet.py`.",
         "",
         "| engine | wall (s) | CPU user+sys (s) | load average after |",
         "|---|---:|---:|---:|",

@@ -30,7 +30,7 @@ COLUMNS = (
     ("http_401", "HTTP 401 connections", False, "data connections whose reloads failed with HTTP 401"),
     ("runway", "License runway", True, "the access type that runs out first, and when"),
     ("bad_input", "Bad input", True, "lines that did not fit their file's format; unreadable files"),
-    ("findings", "Findings", True, "critical / warning findings of the site's report"),
+    ("findings", "Findings", True, "critical and warning findings of the site's report"),
 )
 
 
@@ -74,6 +74,10 @@ def _monitor(summary: Mapping[str, Any], name: str) -> Cell:
     return Cell(verdict or "no verdict", rank, css, note=why or None)
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
+
+
 def _row(summary: Mapping[str, Any]) -> list[Cell]:
     error = summary["error"]
     site = Cell(summary["site"], summary["site"], href=summary["report"], note=error,
@@ -97,8 +101,9 @@ def _row(summary: Mapping[str, Any]) -> list[Cell]:
         Cell(classes),
         Cell(conns, css="sev-critical" if conns else ""),
         runway_cell,
-        Cell(f"{bad['bad_lines']} lines, {bad['unreadable_files']} files", bad["bad_lines"] + bad["unreadable_files"]),
-        Cell(f"{found['critical']} / {found['warning']}", found["critical"] * 1000 + found["warning"],
+        Cell(f"{_count(bad['bad_lines'], 'bad line')}, {_count(bad['unreadable_files'], 'unreadable file')}",
+             bad["bad_lines"] + bad["unreadable_files"]),
+        Cell(f"{found['critical']} critical, {found['warning']} warning", found["critical"] * 1000 + found["warning"],
              "sev-critical" if found["critical"] else ""),
     ]
 
