@@ -81,7 +81,9 @@ def session(master: str | None) -> tuple[Any, bool]:
             os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     for key, value in SESSION_CONF.items():
         builder = builder.config(key, value)
-    return builder.getOrCreate(), True
+    spark = builder.getOrCreate()
+    spark.sparkContext.setLogLevel("ERROR")  # Spark's WARN chatter would bury qslogs' own messages
+    return spark, True
 
 
 def run_spark(sites: list[Site], options: FleetOptions, master: str | None) -> list[tuple[Site, dict[str, pa.Table]]]:
