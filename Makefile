@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 TESTS  := $(VENV)/.installed-test
 
-.PHONY: demo test browser lint bench sample clean
+.PHONY: demo test browser spark lint bench sample clean
 
 # Runtime dependencies only (what `qslogs` needs), as a regular install; `make test` (and lint, bench)
 # switch to an editable install with their extras.
@@ -24,7 +24,7 @@ demo: $(STAMP)
 	@echo "Report written to $(CURDIR)/report.html"
 	@echo "The command is $(CURDIR)/$(BIN)/qslogs; to have 'qslogs' on the PATH: source $(BIN)/activate"
 
-test: $(TESTS) browser
+test: $(TESTS) browser spark
 	$(BIN)/python -m pytest -q
 
 # Debian's chromium (and poppler-utils' pdfinfo for PDF page counts) for tests/test_browser.py: installed when missing (as root, where apt-get exists);
@@ -40,6 +40,16 @@ browser:
 	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils >/dev/null) \
 	    || echo "could not install poppler-utils: the print test counts PDF pages itself"; \
 	  else echo "pdfinfo (poppler-utils) is not installed: the print test counts PDF pages itself"; fi; }
+
+# PySpark (the spark extra) and a Java runtime for the Spark tests of tests/test_fleet.py: installed when
+# missing (Java as root, where apt-get exists); anywhere else the Spark tests skip and say why.
+spark: $(TESTS)
+	@$(BIN)/python -m pip install --quiet -e '.[test,spark]' || echo "could not install qslogs[spark]: the Spark tests will skip"
+	@command -v java >/dev/null 2>&1 || \
+	{ if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq default-jre-headless >/dev/null) \
+	    || echo "could not install Java: the Spark tests will skip"; \
+	  else echo "java is not installed (installing needs root and apt-get): the Spark tests will skip"; fi; }
 
 lint: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[test,dev]'

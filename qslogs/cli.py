@@ -22,7 +22,7 @@ from typing import Any
 
 import click
 
-from qslogs.commands import COMMAND_MODULES, activity, inspect, license, parse, qvd, reloads, report
+from qslogs.commands import COMMAND_MODULES, activity, fleet, inspect, license, parse, qvd, reloads, report
 from qslogs.commands.options import (  # noqa: F401  # re-exported for commands that decorate @cli.command()
     LIMITS_KEY,
     as_utc,
@@ -115,6 +115,7 @@ cli.add_command(license.license_command)
 cli.add_command(qvd.qvd)
 cli.add_command(report.report)
 cli.add_command(activity.activity)
+cli.add_command(fleet.fleet)
 
 
 def main() -> None:
