@@ -11,7 +11,9 @@ Rules, decided from the real files in ``../shared/fixtures/real/script-logs``:
 - A line is ``<YYYY-MM-DD hh:mm:ss> <4-digit number | 4 spaces> <text>``. Tolerated, because real or
   plausible files have it: leading blanks before the timestamp (the real ``.log.2`` file indents part of its
   lines), a missing text after the number (``0032``), a 5–6 digit number (scripts over 9999 lines), and the
-  .NET timestamp form ``20191023T100902.094+0200`` (its offset is reported, the time kept naive).
+  timestamp form of releases since late 2019, ``20200227T121011.881+0100`` (milliseconds and the line's own
+  UTC offset: ``time`` keeps the local wall-clock time as written, ``utc_offset_minutes`` the offset, so
+  ``time - offset`` is the exact UTC instant; classic lines have no offset and a null there).
 - A statement continued over several lines is logged with a timestamp on **every** line (real:
   ``0048 set c = … *`` then ``0048 2)``). A line *without* a prefix that follows a parsed line and holds
   only printable text is therefore taken as the continuation of a multi-line message (a driver error with
@@ -58,6 +60,7 @@ LINES_SCHEMA: dict[str, pl.DataType] = {
     "source_file": pl.String(),
     "line_no": pl.Int64(),
     "time": NAIVE_DATETIME,
+    "utc_offset_minutes": pl.Int32(),
     "script_line": pl.Int32(),
     "text": pl.String(),
     "continuation": pl.Boolean(),
@@ -118,6 +121,14 @@ def _physical(texts: list[str], names: Sequence[str]) -> pl.DataFrame:
     )
 
 
+def _offset_expr(offset: pl.Expr) -> pl.Expr:
+    """Minutes east of UTC of a ``±hhmm`` / ``±hh:mm`` / ``Z`` suffix; null where the line has none."""
+    parts = offset.str.extract_groups(r"^([+-])([0-9]{2}):?([0-9]{2})$")
+    sign = pl.when(parts.struct.field("1") == "-").then(-1).otherwise(1)
+    minutes = parts.struct.field("2").cast(pl.Int32) * 60 + parts.struct.field("3").cast(pl.Int32)
+    return pl.when(offset == "Z").then(pl.lit(0, pl.Int32)).otherwise(sign * minutes).cast(pl.Int32)
+
+
 def _offset_minutes(offset: str | None) -> int | None:
     if offset is None:
         return None
@@ -154,6 +165,7 @@ def split_batch(files: Sequence[tuple[bytes, str]], *, strict: bool = False) -> 
                 pl.col("net").str.replace(",", ".", literal=True)
                 .str.to_datetime("%Y%m%dT%H%M%S%.f", strict=False, time_unit="ms"),
             ).cast(NAIVE_DATETIME),
+            utc_offset_minutes=_offset_expr(pl.col("off")),
             script_line=pl.col("no").str.strip_chars(" ").cast(pl.Int32, strict=False),
             blank=pl.col("raw").str.strip_chars().str.len_chars() == 0,
             ts_like=pl.col("raw").str.contains(_TIMESTAMP_LIKE),
@@ -181,6 +193,7 @@ def split_batch(files: Sequence[tuple[bytes, str]], *, strict: bool = False) -> 
         "source_file",
         "line_no",
         pl.col("time").first().over("grp").alias("time"),
+        pl.col("utc_offset_minutes").first().over("grp").alias("utc_offset_minutes"),
         pl.col("script_line").first().over("grp").alias("script_line"),
         pl.when(pl.col("continuation")).then(pl.col("raw")).otherwise(pl.col("text").fill_null("")).alias("text"),
         "continuation",
