@@ -23,6 +23,7 @@ from qslogs.bundle import READ_ERRORS, Bundle, Limits, Member, iter_json_dumps, 
 from qslogs.clock import local_to_utc
 from qslogs.errors import ParseError, QslogsError
 from qslogs.findings import FileIssue
+from qslogs.dumps import read_dump
 from qslogs.inventory import HEAD_BYTES, SCRIPT, FileEntry, classify
 from qslogs.parsers.service_logs import ParsedFile, parse_tabular
 from qslogs.schemas import BAD_LINE_SCHEMA, Family
@@ -453,7 +454,7 @@ def _read_dumps(bundle: Bundle, acc: _Accumulator) -> dict[str, Any]:
             status, note = "error", "JSON dump larger than 64 MiB: not read"
         else:
             try:
-                meta[name] = json.loads(member.read().decode("utf-8-sig", errors="replace"))
+                meta[name], note = read_dump(name, member.read())
             except READ_ERRORS as exc:  # RecursionError is a RuntimeError; BadZipFile and zlib.error are not
                 status, note = "error", f"unreadable JSON dump: {exc}"
         if status == "error":

@@ -285,7 +285,10 @@ def test_reload_story_rows(sample: tuple[Path, dict[str, Any]]) -> None:
     assert len(failed) == 4 and {e["connection"] for e in failed} == {"monitor_apps_REST_license_user"}
     assert lm["last_status"] == "FinishedSuccess"
     text = (root / failed[0]["script_log"]).read_bytes().decode("utf-8-sig")
-    body = [line[20:] for line in text.split("\r\n") if line]
+    # Either timestamp form (classic before the node's upgrade, modern with its offset after it).
+    stamp = re.compile(r"^(?:\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}|\d{8}T\d{6}\.\d{3}[+-]\d{4}) ")
+    body = [stamp.sub("", line, count=1) for line in text.split("\r\n") if line]
+    assert all(line != stamp.sub("", line, count=1) for line in text.split("\r\n") if line)
     connects = [i for i, t in enumerate(body) if t.startswith(("0", "1")) and "LIB CONNECT TO" in t]
     error = next(i for i, t in enumerate(body) if t.strip().startswith("Error:"))
     assert "monitor_apps_REST_license_user" in body[max(i for i in connects if i < error)]
