@@ -8,7 +8,6 @@ kind from many files and nodes are concatenated. Analyses get :class:`Frames` an
 from __future__ import annotations
 
 import hashlib
-import json
 from collections import Counter
 from collections.abc import Callable, Container, Mapping
 from dataclasses import dataclass, field, replace
@@ -21,9 +20,9 @@ import polars as pl
 
 from qslogs.bundle import READ_ERRORS, Bundle, Limits, Member, iter_json_dumps, open_bundle
 from qslogs.clock import local_to_utc
+from qslogs.dumps import read_dump
 from qslogs.errors import ParseError, QslogsError
 from qslogs.findings import FileIssue
-from qslogs.dumps import read_dump
 from qslogs.inventory import HEAD_BYTES, SCRIPT, FileEntry, classify
 from qslogs.parsers.service_logs import ParsedFile, parse_tabular
 from qslogs.schemas import BAD_LINE_SCHEMA, Family
