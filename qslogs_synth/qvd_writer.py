@@ -20,12 +20,17 @@ Time                          type 6 dual (fraction of a day, ``hh:mm:ss``); ``T
 Duration                      type 6 dual (days, ``hh:mm:ss``); ``INTERVAL``; ``$numeric``
 Null                          no symbols; every row NULL
 ============================  ==========================================================================
+
+``number_formats`` overrides the ``NumberFormat/Type`` of named fields (``MONEY``, ``FIX``, ``REAL``,
+``ASCII``, …: Qlik writes them over the same symbol types), and ``old_header=True`` writes the header of
+QlikView 11 builds (``QvBuildNo`` 7314: no ``Comment``, ``Tags`` or ``Lineage``, ``Type`` ``0``).
+:func:`every_field_type` builds one table holding every field type Qlik writes, for tests.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from xml.sax.saxutils import escape
@@ -220,10 +225,27 @@ def _layout(columns: Sequence[QvdColumn], n_rows: int) -> tuple[list[tuple[int, 
     return layout, rbs, index
 
 
-def _field_xml(col: QvdColumn, layout: tuple[int, int, int], offset: int) -> str:
-    """One ``<QvdFieldHeader>`` element, indented and ordered as Qlik writes it."""
+def _field_xml(col: QvdColumn, layout: tuple[int, int, int], offset: int, old_header: bool = False) -> str:
+    """One ``<QvdFieldHeader>`` element, indented and ordered as Qlik writes it (``old_header``: QlikView 11)."""
     bit_offset, width, bias = layout
     tags = "".join(f"\r\n         <String>{escape(t)}</String>" for t in col.tags)
+    if old_header:
+        return (
+            "     <QvdFieldHeader>\r\n"
+            f"       <FieldName>{escape(col.name)}</FieldName>\r\n"
+            f"       <BitOffset>{bit_offset}</BitOffset>\r\n"
+            f"       <BitWidth>{width}</BitWidth>\r\n"
+            f"       <Bias>{bias}</Bias>\r\n"
+            "       <NumberFormat>\r\n"
+            "         <Type>0</Type>\r\n"
+            "         <nDec>0</nDec>\r\n"
+            "         <UseThou>0</UseThou>\r\n"
+            "       </NumberFormat>\r\n"
+            f"       <NoOfSymbols>{col.n_symbols}</NoOfSymbols>\r\n"
+            f"       <Offset>{offset}</Offset>\r\n"
+            f"       <Length>{len(col.symbols)}</Length>\r\n"
+            "     </QvdFieldHeader>\r\n"
+        )
     return (
         "     <QvdFieldHeader>\r\n"
         f"       <FieldName>{escape(col.name)}</FieldName>\r\n"
@@ -255,8 +277,12 @@ def write_qvd_columns(
     creator_doc: str = "qslogs-synth",
     create_utc_time: datetime | None = None,
     qv_build_no: str = "50689",
+    old_header: bool = False,
 ) -> None:
-    """Write already-encoded fields as one QVD file (header, ``\\r\\n\\0``, symbol tables, index table)."""
+    """Write already-encoded fields as one QVD file (header, ``\\r\\n\\0``, symbol tables, index table).
+
+    ``old_header`` writes a QlikView 11 header (no Comment, Tags, Lineage or recent elements; Type ``0``).
+    """
     n_rows = len(columns[0].codes) if columns else 0
     for col in columns:
         if len(col.codes) != n_rows:
@@ -278,25 +304,30 @@ def write_qvd_columns(
         "   <StaleUtcTime></StaleUtcTime>\r\n"
         f"   <TableName>{escape(table_name)}</TableName>\r\n"
         "   <Fields>\r\n"
-        + "".join(_field_xml(c, lay, off) for c, lay, off in zip(columns, layout, offsets, strict=False))
+        + "".join(_field_xml(c, lay, off, old_header) for c, lay, off in zip(columns, layout, offsets, strict=False))
         + "   </Fields>\r\n"
         "   <Compression></Compression>\r\n"
         f"   <RecordByteSize>{rbs}</RecordByteSize>\r\n"
         f"   <NoOfRecords>{n_rows}</NoOfRecords>\r\n"
         f"   <Offset>{offsets[-1]}</Offset>\r\n"
         f"   <Length>{len(index)}</Length>\r\n"
-        "   <Lineage>\r\n"
-        "     <LineageInfo>\r\n"
-        "       <Discriminator>AUTOGENERATE;</Discriminator>\r\n"
-        "       <Statement></Statement>\r\n"
-        "     </LineageInfo>\r\n"
-        "   </Lineage>\r\n"
-        "   <Comment></Comment>\r\n"
-        "   <EncryptionInfo></EncryptionInfo>\r\n"
-        "   <TableTags></TableTags>\r\n"
-        "   <ProfilingData></ProfilingData>\r\n"
-        " </QvdTableHeader>\r\n\x00"
     )
+    if old_header:
+        header += " </QvdTableHeader>\r\n\x00"
+    else:
+        header += (
+            "   <Lineage>\r\n"
+            "     <LineageInfo>\r\n"
+            "       <Discriminator>AUTOGENERATE;</Discriminator>\r\n"
+            "       <Statement></Statement>\r\n"
+            "     </LineageInfo>\r\n"
+            "   </Lineage>\r\n"
+            "   <Comment></Comment>\r\n"
+            "   <EncryptionInfo></EncryptionInfo>\r\n"
+            "   <TableTags></TableTags>\r\n"
+            "   <ProfilingData></ProfilingData>\r\n"
+            " </QvdTableHeader>\r\n\x00"
+        )
     with open(path, "wb") as out:
         out.write(header.encode("utf-8"))
         for col in columns:
@@ -310,8 +341,11 @@ def write_qvd(
     table_name: str,
     *,
     date_fields: Sequence[str] = (),
+    number_formats: Mapping[str, str] | None = None,
     creator_doc: str = "qslogs-synth",
     create_utc_time: datetime | None = None,
+    old_header: bool = False,
+    qv_build_no: str = "50689",
 ) -> None:
     """Write ``frame`` as a QVD file named ``table_name`` (dtype mapping in the module docstring).
 
@@ -319,8 +353,64 @@ def write_qvd(
     day serials (plain ints, NumberFormat DATE, no tags), midnight Datetimes and ISO-date strings.  Pass
     ``create_utc_time`` for byte-identical output across runs (it defaults to now, as Qlik writes it).
     """
-    unknown = set(date_fields) - set(frame.columns)
+    formats = dict(number_formats or {})
+    unknown = (set(date_fields) | set(formats)) - set(frame.columns)
     if unknown:
-        raise ValueError(f"date_fields not in the frame: {sorted(unknown)}")
+        raise ValueError(f"date_fields/number_formats not in the frame: {sorted(unknown)}")
     columns = [frame_column(name, frame[name], as_date=name in date_fields) for name in frame.columns]
-    write_qvd_columns(path, columns, table_name, creator_doc=creator_doc, create_utc_time=create_utc_time)
+    columns = [replace(c, number_format=formats[c.name]) if c.name in formats else c for c in columns]
+    write_qvd_columns(path, columns, table_name, creator_doc=creator_doc, create_utc_time=create_utc_time,
+                      old_header=old_header, qv_build_no=qv_build_no)
+
+
+def _column(name: str, symbols: bytes, n_symbols: int, codes: list[int], fmt: str,
+            tags: tuple[str, ...] = ()) -> QvdColumn:
+    return QvdColumn(name, symbols, n_symbols, np.array(codes, dtype=np.int64), fmt, tags)
+
+
+def every_field_type() -> list[QvdColumn]:
+    """Four rows in one field per type Qlik writes (formats.md §8.2, §8.4), for tests of every output path.
+
+    ``DATE`` as duals and as plain ints, ``TIMESTAMP``, ``TIME`` (with a NULL), ``INTERVAL`` (negative and
+    over a day), ``MONEY`` and ``FIX`` duals whose text is not the number, ``REAL`` doubles (one huge),
+    ``INTEGER``, ``ASCII`` text, ``UNKNOWN`` mixing every symbol type, dual ids with leading zeros,
+    non-ASCII text and an all-NULL field without symbols.
+    """
+    def f64(values: list[float]) -> np.ndarray:
+        return np.array(values, dtype=np.float64)
+
+    def i32(values: list[int]) -> np.ndarray:
+        return np.array(values, dtype=np.int64)
+
+    def text(*values: str) -> pl.Series:
+        return pl.Series(list(values), dtype=pl.String)
+
+    return [
+        _column("DateDual", pack_symbols(5, i32([45000, 45001]), text("2023-03-15", "2023-03-16")), 2,
+                [0, 1, -1, 0], "DATE", ("$numeric", "$integer", "$date")),
+        _column("DatePlain", pack_symbols(1, i32([33857, -1])), 2, [0, 1, 0, 1], "DATE"),
+        _column("Timestamp", pack_symbols(6, f64([45000.5, 45000.0000810185]),
+                                          text("2023-03-15 12:00:00", "2023-03-15 00:00:07")), 2,
+                [0, 1, 1, -1], "TIMESTAMP", ("$numeric", "$timestamp")),
+        _column("Time", pack_symbols(6, f64([0.5, 0.2500115741]), text("12:00:00", "06:00:01")), 2,
+                [0, 1, -1, 0], "TIME", ("$numeric", "$time")),
+        _column("Interval", pack_symbols(6, f64([1.5, -0.25]), text("36:00:00", "-06:00:00")), 2,
+                [0, 1, 0, -1], "INTERVAL", ("$numeric", "$interval")),
+        _column("Money", pack_symbols(6, f64([9.5, 1234.25]), text("$9.50", "$1,234.25")), 2,
+                [0, 1, 0, 1], "MONEY", ("$numeric",)),
+        _column("Fix", pack_symbols(6, f64([3.14159, 2.0]), text("3.14", "2.00")), 2, [0, 1, 1, 0], "FIX",
+                ("$numeric",)),
+        _column("Real", pack_symbols(2, f64([1.5, -0.125, 1e300])), 3, [0, 1, 2, -1], "REAL", ("$numeric",)),
+        _column("Integer", pack_symbols(1, i32([1, -4, 2_000_000_000])), 3, [0, 1, 2, 0], "INTEGER",
+                ("$numeric", "$integer")),
+        _column("Ascii", pack_symbols(4, texts=text("a", "NULL", "")), 3, [0, 1, 2, 0], "ASCII",
+                ("$ascii", "$text")),
+        _column("Unknown", pack_symbols(4, texts=text("x")) + pack_symbols(1, i32([7]))
+                + pack_symbols(2, f64([2.5])) + pack_symbols(5, i32([901]), text("0901")), 4, [0, 1, 2, 3],
+                "UNKNOWN"),
+        _column("DualId", pack_symbols(5, i32([901, 7]), text("0901", "7.0")), 2, [0, 1, 0, 1], "UNKNOWN",
+                ("$numeric", "$integer")),
+        _column("NonAscii", pack_symbols(4, texts=text("Åsa Öberg", "東京")), 2, [0, 1, -1, 1], "UNKNOWN",
+                ("$text",)),
+        _column("AllNull", b"", 0, [-1, -1, -1, -1], "UNKNOWN"),
+    ]
