@@ -313,3 +313,25 @@ def test_a_sql_failure_keeps_its_connect_even_after_lib_paths() -> None:
          .error("Connector reply error: SQL##f - SqlState: 08001"))
     s = parse_script_log(b.build(), "x.log").summary
     assert (s.connection, s.connections) == ("Finance_SQL", ("DataFiles", "Finance_SQL"))
+
+
+# -- the generator covers each variant -------------------------------------------------------------------------
+
+
+def test_sample_data_holds_both_script_log_forms_and_both_header_variants() -> None:
+    """sample_data/ (make sample): a node upgraded mid-week writes classic logs before and modern ones after."""
+    from tests.conftest import SAMPLE_BUNDLE
+
+    scripts = sorted(SAMPLE_BUNDLE.glob("*/Script/*.log")) + sorted(SAMPLE_BUNDLE.glob("Log/Script/*.log"))
+    firsts = [p.read_bytes()[3:28].decode() for p in scripts]
+    modern = [f for f in firsts if f[8] == "T" and f[19] == "+"]
+    classic = [f for f in firsts if f[4] == "-" and f[10] == " "]
+    assert modern and classic and len(modern) + len(classic) == len(scripts)
+    headers = {p.read_bytes().split(b"\r\n", 1)[0].decode("utf-8-sig")
+               for p in SAMPLE_BUNDLE.rglob("*_System_Printing*")}
+    assert any("ProxySessionId" in h for h in headers) and any("ProxySessionId" not in h for h in headers)
+    frames = load_frames([SAMPLE_BUNDLE])
+    assert frames.bad_lines.height == 1 and not frames.file_issues  # the one planted broken line only
+    rows = reload_diagnosis(frames).tables["script_logs"]
+    bases = {r["time_basis"] for r in rows}
+    assert bases == {TIME_BASIS_LOG, TIME_BASIS_NODE}
