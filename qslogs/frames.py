@@ -426,8 +426,13 @@ def _files_frame(stats: list[dict[str, Any]], offsets: pl.DataFrame) -> pl.DataF
     host = pl.col("host").fill_null(_default_host(files) or "")
     files = files.with_columns(host.alias("__h"))
     for col in ("first", "last"):
-        files = local_to_utc(files, f"{col}_local", "__h", offsets, f"__{col}")
+        # basis=True: with no offset known anywhere, a classic script log's local times stay null (not UTC).
+        files = local_to_utc(files, f"{col}_local", "__h", offsets, f"__{col}", basis=True)
         files = files.with_columns(pl.coalesce(col, f"__{col}").alias(col))
+    unknown = pl.col("first").is_null() & pl.col("first_local").is_not_null()
+    note = pl.concat_str(pl.col("note").fill_null(""), pl.lit("times are local, UTC offset unknown"),
+                         separator="; ").str.strip_prefix("; ")
+    files = files.with_columns(pl.when(unknown).then(note).otherwise(pl.col("note")).alias("note"))
     return files.select(list(FILE_STATS_SCHEMA))
 
 
