@@ -111,6 +111,10 @@ def write_parquet(frames: Frames, out_dir: str | Path) -> list[Path]:
         out.mkdir(parents=True, exist_ok=True)
         for kind in sorted(frames.frames):
             frame = frames.frames[kind]
+            if kind == "Script/Summary":  # the parser reports facts; the dataset also carries the diagnosis
+                from qslogs.analyses.script_link import classify_scripts
+
+                frame = classify_scripts(frame.lazy()).collect()
             target = out / kind_dir(kind)
             if target.exists():
                 shutil.rmtree(target)

@@ -362,7 +362,9 @@ class _Accumulator:
         batch, i = parsed.batch, parsed.index
         self.scripts.setdefault(id(batch), (batch, []))[1].append((i, entry.host))
         records, bad = batch.line_counts[i], batch.bad_counts[i]
+        own = batch.first_utc[i] is not None  # the modern form's own offsets give UTC exactly
         self._stat(entry, "parsed", records=records, bad=bad, lines=records + bad,
+                   first=batch.first_utc[i] if own else None, last=batch.last_utc[i] if own else None,
                    first_local=batch.first_times[i], last_local=batch.last_times[i])
 
     def end_unit(self) -> None:

@@ -335,3 +335,32 @@ def test_sample_data_holds_both_script_log_forms_and_both_header_variants() -> N
     rows = reload_diagnosis(frames).tables["script_logs"]
     bases = {r["time_basis"] for r in rows}
     assert bases == {TIME_BASIS_LOG, TIME_BASIS_NODE}
+
+
+def test_a_modern_log_handed_over_alone_is_read_not_refused(tmp_path: Path) -> None:
+    """Once refused with 'no known Qlik Sense log header' (exit 3): now read, with its exact UTC times."""
+    from click.testing import CliRunner
+
+    from qslogs.cli import cli
+
+    path = tmp_path / "LM reload (copy).txt"
+    path.write_bytes(modern_401(datetime(2024, 3, 4, 5, 30, 1, 250000)))
+    result = CliRunner().invoke(cli, ["inspect", str(path), "--json"])
+    assert result.exit_code == 0, result.output
+    import json
+
+    (row,) = json.loads(result.output)["files"]
+    assert (row["kind"], row["first"], row["bad_lines"]) == ("Script", "2024-03-04T04:30:01.250Z", 0)
+
+
+def test_parsers_report_facts_and_do_not_diagnose() -> None:
+    """Layering: no parser imports the error classes or an analysis (classification is an analysis)."""
+    import ast
+
+    import qslogs.parsers
+
+    for path in Path(qslogs.parsers.__file__).parent.glob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        imported = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
+        imported |= {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+        assert not {m for m in imported if m.startswith(("qslogs.error_classes", "qslogs.analyses"))}, path

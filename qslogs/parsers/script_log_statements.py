@@ -73,7 +73,8 @@ _PREFIX_LINE = re.compile(
 MAX_STATEMENT_LINES = 5000
 
 
-#: ``lib://<connection>/…`` in FROM, INTO, STORE, BINARY or DIRECTORY; group 1 is the folder connection.
+#: A line holding a ``lib://<connection>/…`` path (FROM, INTO, STORE, BINARY, DIRECTORY): the cheap polars
+#: filter; :data:`_LIB` then takes the connection name (up to ``/``, ``\``, ``]``, a quote or ``;``).
 LIB_PATTERN = r"(?i)\blib://[^/]"
 _LIB = re.compile(r"""(?i)\blib://([^/\\\]'"`;\r\n]+)""")
 
