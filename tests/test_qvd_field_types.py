@@ -199,3 +199,12 @@ def test_to_jsonable_leaves_nothing_json_cannot_hold() -> None:
              "nested": [{"when": datetime(2024, 1, 1, 5)}]}
     assert to_jsonable(value) == {"t": "06:00:01.000", "d": "-PT6H0M0S", "nan": None, "inf": None,
                                   "nested": [{"when": "2024-01-01T05:00:00.000"}]}
+
+
+@pytest.mark.parametrize("path", sorted((Path(__file__).resolve().parents[1] / "sample_data" / "qvd").glob("*.qvd")),
+                         ids=lambda p: p.name)
+def test_qvd_json_prints_valid_json_for_every_generated_qvd(path: Path) -> None:
+    code, out = run("qvd", str(path), "--json", "--head", "5")
+    assert code == 0, out
+    data = strict_json(out)
+    assert data["header"]["records"] > 0 and len(data["rows"]) == 5
