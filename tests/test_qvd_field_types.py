@@ -18,7 +18,8 @@ from click.testing import CliRunner
 from qslogs.cli import cli
 from qslogs.export import iso_duration, to_jsonable
 from qslogs.parsers.qvd import read_qvd
-from qslogs_synth.qvd_writer import every_field_type, frame_column, write_qvd, write_qvd_columns
+from qslogs_synth.qvd_types import every_field_type
+from qslogs_synth.qvd_writer import frame_column, write_qvd, write_qvd_columns
 from tests.conftest import SHARED_REAL
 from tests.script_log_builder import ScriptLogBuilder
 
