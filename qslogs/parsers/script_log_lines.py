@@ -52,6 +52,8 @@ LINE_PATTERN = (
 _FAST_PATTERN = (
     r"^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2} (?:[0-9]{4}| {4})(?: |$)"
 )
+#: The modern form's common case (``20200227T121011.881+0100 0549 …``): fixed offsets, no regex groups.
+_FAST_MODERN = r"^[0-9]{8}T[0-9]{6}\.[0-9]{3}[+-][0-9]{4} (?:[0-9]{4}| {4})(?: |$)"
 _TIMESTAMP_LIKE = r"^[\x{FEFF} \t]*(?:[0-9]{4}-[0-9]{2}-[0-9]{2}[ T]|[0-9]{8}T[0-9]{6})"
 _NOT_PRINTABLE = r"[\x00-\x08\x0B-\x1F\x7F\x{FFFD}]"
 
@@ -148,16 +150,18 @@ def split_batch(files: Sequence[tuple[bytes, str]], *, strict: bool = False) -> 
     names = [name for _, name in files]
     raw = _physical([text for text, _, _ in decoded], names)
     fast = raw.get_column("raw").str.contains(_FAST_PATTERN)
-    parts = pl.when(~fast).then(raw.get_column("raw")).str.extract_groups(LINE_PATTERN)
+    modern = ~fast & raw.get_column("raw").str.contains(_FAST_MODERN)
+    parts = pl.when(~fast & ~modern).then(raw.get_column("raw")).str.extract_groups(LINE_PATTERN)
+    cut = pl.col("raw").str.slice
     in_file = pl.col("matched").cast(pl.Int64).cum_sum().over("file")
     frame = (
         raw.with_columns(
             fast=fast,
             ts=pl.when(fast).then(pl.col("raw").str.slice(0, 19)).otherwise(parts.struct.field("ts")),
-            net=parts.struct.field("net"),
-            off=parts.struct.field("off"),
-            no=pl.when(fast).then(pl.col("raw").str.slice(20, 4)).otherwise(parts.struct.field("no")),
-            text=pl.when(fast).then(pl.col("raw").str.slice(25)).otherwise(parts.struct.field("text")),
+            net=pl.when(modern).then(cut(0, 19)).otherwise(parts.struct.field("net")),
+            off=pl.when(modern).then(cut(19, 5)).otherwise(parts.struct.field("off")),
+            no=pl.when(fast).then(cut(20, 4)).when(modern).then(cut(25, 4)).otherwise(parts.struct.field("no")),
+            text=pl.when(fast).then(cut(25)).when(modern).then(cut(30)).otherwise(parts.struct.field("text")),
         )
         .with_columns(
             time=pl.coalesce(
