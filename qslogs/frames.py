@@ -8,7 +8,6 @@ kind from many files and nodes are concatenated. Analyses get :class:`Frames` an
 from __future__ import annotations
 
 import hashlib
-import json
 from collections import Counter
 from collections.abc import Callable, Container, Mapping
 from dataclasses import dataclass, field, replace
@@ -21,6 +20,7 @@ import polars as pl
 
 from qslogs.bundle import READ_ERRORS, Bundle, Limits, Member, iter_json_dumps, open_bundle
 from qslogs.clock import local_to_utc
+from qslogs.dumps import read_dump
 from qslogs.errors import ParseError, QslogsError
 from qslogs.findings import FileIssue
 from qslogs.inventory import HEAD_BYTES, SCRIPT, FileEntry, classify
@@ -362,7 +362,9 @@ class _Accumulator:
         batch, i = parsed.batch, parsed.index
         self.scripts.setdefault(id(batch), (batch, []))[1].append((i, entry.host))
         records, bad = batch.line_counts[i], batch.bad_counts[i]
+        own = batch.first_utc[i] is not None  # the modern form's own offsets give UTC exactly
         self._stat(entry, "parsed", records=records, bad=bad, lines=records + bad,
+                   first=batch.first_utc[i] if own else None, last=batch.last_utc[i] if own else None,
                    first_local=batch.first_times[i], last_local=batch.last_times[i])
 
     def end_unit(self) -> None:
@@ -426,8 +428,13 @@ def _files_frame(stats: list[dict[str, Any]], offsets: pl.DataFrame) -> pl.DataF
     host = pl.col("host").fill_null(_default_host(files) or "")
     files = files.with_columns(host.alias("__h"))
     for col in ("first", "last"):
-        files = local_to_utc(files, f"{col}_local", "__h", offsets, f"__{col}")
+        # basis=True: with no offset known anywhere, a classic script log's local times stay null (not UTC).
+        files = local_to_utc(files, f"{col}_local", "__h", offsets, f"__{col}", basis=True)
         files = files.with_columns(pl.coalesce(col, f"__{col}").alias(col))
+    unknown = pl.col("first").is_null() & pl.col("first_local").is_not_null()
+    note = pl.concat_str(pl.col("note").fill_null(""), pl.lit("times are local, UTC offset unknown"),
+                         separator="; ").str.strip_prefix("; ")
+    files = files.with_columns(pl.when(unknown).then(note).otherwise(pl.col("note")).alias("note"))
     return files.select(list(FILE_STATS_SCHEMA))
 
 
@@ -453,7 +460,7 @@ def _read_dumps(bundle: Bundle, acc: _Accumulator) -> dict[str, Any]:
             status, note = "error", "JSON dump larger than 64 MiB: not read"
         else:
             try:
-                meta[name] = json.loads(member.read().decode("utf-8-sig", errors="replace"))
+                meta[name], note = read_dump(name, member.read())
             except READ_ERRORS as exc:  # RecursionError is a RuntimeError; BadZipFile and zlib.error are not
                 status, note = "error", f"unreadable JSON dump: {exc}"
         if status == "error":

@@ -1,8 +1,10 @@
 """Classify each file of a bundle: log kind, family, node, service, active or archived.
 
 Kind comes from the file name **and** its header (formats.md §2, §3.0): the header decides the family,
-the name (or folder) the service and log type. Files that are not Qlik logs stay in the inventory as
-``unknown`` with the reason, so nothing disappears silently.
+the name (or folder) the service and log type. Script logs have no header: they are recognised by their
+first line (either timestamp form, formats.md §6.1), whatever the file is called and wherever it sits,
+and a file only *named* like a log (a crash dump in a ``Script`` folder) is not taken for one. Files that are
+not Qlik logs stay in the inventory as ``unknown`` with the reason, so nothing disappears silently.
 """
 
 from __future__ import annotations
@@ -32,7 +34,12 @@ _SCRIPT_NAME = re.compile(
     r"^(?P<app>[^.]+)\.(?P<stamp>\d{4}_\d{2}_\d{2}_\d{2}_\d{2}_\d{2})\.[0-9A-Fa-f]+\.log(\.\d+)?$"
 )
 _ACCESS_LINE = re.compile(rb"^\S+ \S+ \S+ \[\d{2}/\w{3}/\d{4}:\d{2}:\d{2}:\d{2} [+-]\d{4}\] \"")
-_SCRIPT_LINE = re.compile(rb"^(\xef\xbb\xbf)?\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} (\d{4}|    ) ")
+#: A script-log line: classic ``2019-10-23 10:08:50 0002 …`` or modern ``20200227T121011.881+0100 0549 …``
+#: (statement number, or four spaces before a header/engine message). Leading blanks occur in real files.
+_SCRIPT_LINE = re.compile(
+    r"^[ \t]*(?:\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}|\d{8}T\d{6}(?:[.,]\d{1,9})?(?:[+-]\d{2}:?\d{2}|Z)?)"
+    r"[ \t](?:\d{4,6}| {4})(?: |$)"
+)
 _LEVEL_FOLDERS = {"audit", "system", "trace"}
 _LOG_ROOTS = {"log", "logs"}
 HEAD_BYTES = 8192
@@ -86,9 +93,22 @@ def sniff_family(head: bytes) -> tuple[Family | None, tuple[str, ...]]:
         return family, tuple(names)
     if _ACCESS_LINE.match(head):
         return Family.ACCESS, ()
-    if _SCRIPT_LINE.match(head):
+    if is_script_log(text):
         return Family.SCRIPT, ()
     return None, ()
+
+
+def is_script_log(text: str) -> bool:
+    """Whether decoded text starts like a script log: its first non-blank line is a script-log line.
+
+    Either timestamp form counts, and so does a file that starts inside the header block or among the
+    numbered statements (the real ``*.log.2`` continuation file): recognition never depends on the name.
+    """
+    for line in text.split("\n", 8)[:8]:
+        line = line.rstrip("\r")
+        if line.strip():
+            return _SCRIPT_LINE.match(line) is not None
+    return False
 
 
 def classify(member: Member, head: bytes | None = None) -> FileEntry:
@@ -106,7 +126,7 @@ def classify(member: Member, head: bytes | None = None) -> FileEntry:
         return FileEntry(kind=_kind_from_name(parts), family=None, service=_service_folder(parts),
                          host=node_key(host_folder), reason="empty file", **base)  # type: ignore[arg-type]
 
-    if family is Family.SCRIPT or (_SCRIPT_NAME.match(fname) and family is None and "Script" in parts):
+    if family is Family.SCRIPT:
         return FileEntry(kind=SCRIPT, family=Family.SCRIPT, service=SCRIPT, host=node_key(host_folder),
                          **base)  # type: ignore[arg-type]
 
@@ -136,7 +156,9 @@ def classify(member: Member, head: bytes | None = None) -> FileEntry:
                          **base)  # type: ignore[arg-type]
 
     if _NODE_NAME.match(fname) and member.size > 0 and family is None:
-        reason = "node.js log without the expected header"
+        reason = "named like a node.js log, but without its header (e.g. a crash dump): not parsed"
+    elif _SCRIPT_NAME.match(fname) or (service or "").lower() == "script":
+        reason = "named like a script log, but its lines are not script-log lines (e.g. a crash dump): not parsed"
     elif fname.lower().endswith(".json"):
         reason = "JSON dump (bundle metadata, not a log)"
     elif fname in ("SenseCollector.log", "location.txt"):

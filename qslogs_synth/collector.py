@@ -109,7 +109,8 @@ def write_dumps(
             for n in data_connections
         ],
         "dataconnectionList": sorted(data_connections),
-        "HotFixes": [],
+        # Not JSON in real bundles: the hotfix list is written as plain comma-separated text (see below).
+        "HotFixes": "KB5034439, KB5034129, KB5033118, KB5032198",
         "PageFile": {"AllocatedBaseSize": 16384, "CurrentUsage": 412},
         "ProxyService": [{"serverNodeConfiguration": n} for n in nodes],
         "Services": [
@@ -145,7 +146,9 @@ def write_dumps(
     written: dict[str, str] = {}
     for name in _NAMES:
         fname = f"{name}_{ctx.ids.guid()}.json"
-        (root / fname).write_text(json.dumps(content[name], ensure_ascii=False, indent=2), encoding="utf-8")
+        value = content[name]
+        text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, indent=2)
+        (root / fname).write_text(text, encoding="utf-8")
         written[name] = fname
     stamp = local(end + 4 * 60_000).strftime("%Y-%m-%d %H:%M:%S")
     log = [

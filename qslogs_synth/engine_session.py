@@ -168,7 +168,8 @@ def manual_reload(
     opened = engine_open(ctx, node, t, app, "CORP", user_id, session_id, psid)
     script_start = opened + rng.randint(1_500, 4_000)
     pid, _ = ctx.rows.engine_run(node, script_start)
-    rendered = render(rng, script_start, "churn", f"UserDirectory=CORP; UserId={user_id}", pid, failure)
+    rendered = render(rng, script_start, "churn", f"UserDirectory=CORP; UserId={user_id}", pid, failure,
+                      modern=ctx.site.modern_script_log(node.index, script_start))
     rel, shift = script_path(ctx, node, app, script_start)
     ctx.scripts.append(ScriptFile(rel, rendered.lines))
     end = rendered.end_ms + 25

@@ -1,7 +1,9 @@
 """Column headers of every generated log type, copied from formats.md §3 (tab-separated, by name).
 
 One constant per header variant; :func:`header_for` picks the header of a .NET stream, including the
-``SessionId`` change of ``System_Engine`` / ``Service_Engine`` at the engine upgrade (formats.md §3.0).
+``SessionId`` change of ``System_Engine`` / ``Service_Engine`` at the engine upgrade (formats.md §3.0), and
+:func:`dropped_columns` the optional Trace columns (``Exception|StackTrace``, ``ProxySessionId``) that files
+written before the upgrade lack, so parsers meet each optional column both present and absent.
 """
 
 from __future__ import annotations
@@ -157,3 +159,29 @@ def header_for(logtype: str, service: str, *, engine_upgraded: bool) -> str:
         if logtype == "Service":
             return SERVICE_ENGINE_OLD
     return DOTNET[(logtype, service)]
+
+
+#: Optional Trace-family columns (formats.md §3.1) that the release before the upgrade did not write, per
+#: log type: its rolled files lack them, the files written after the upgrade have them.
+OLD_RELEASE_DROPS: dict[tuple[str, str], tuple[str, ...]] = {
+    ("Security", "Printing"): ("ProxySessionId",),
+    ("System", "Printing"): ("ProxySessionId",),
+    ("Synchronization", "Repository"): ("Exception", "StackTrace", "ProxySessionId"),
+}
+
+
+def dropped_columns(logtype: str, service: str, *, engine_upgraded: bool) -> tuple[int, ...]:
+    """Positions (in :func:`header_for`'s header) of the optional columns a file of that time lacks."""
+    if engine_upgraded or (logtype, service) not in OLD_RELEASE_DROPS:
+        return ()
+    names = header_for(logtype, service, engine_upgraded=False).split("\t")
+    return tuple(names.index(name) for name in OLD_RELEASE_DROPS[(logtype, service)])
+
+
+def without_columns(line: str, positions: tuple[int, ...], width: int) -> str:
+    """A tab-separated header or row without the fields at ``positions`` (rows of another width: as is)."""
+    fields = line.split("\t")
+    if not positions or len(fields) != width:
+        return line
+    drop = set(positions)
+    return "\t".join(f for i, f in enumerate(fields) if i not in drop)

@@ -20,12 +20,17 @@ Time                          type 6 dual (fraction of a day, ``hh:mm:ss``); ``T
 Duration                      type 6 dual (days, ``hh:mm:ss``); ``INTERVAL``; ``$numeric``
 Null                          no symbols; every row NULL
 ============================  ==========================================================================
+
+``number_formats`` overrides the ``NumberFormat/Type`` of named fields (``MONEY``, ``FIX``, ``REAL``,
+``ASCII``, …: Qlik writes them over the same symbol types), and ``old_header=True`` writes the header of
+QlikView 11 builds (``QvBuildNo`` 7314: no ``Comment``, ``Tags`` or ``Lineage``, ``Type`` ``0``).
+:func:`qslogs_synth.qvd_types.every_field_type` builds one table holding every field type Qlik writes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from xml.sax.saxutils import escape
@@ -220,10 +225,27 @@ def _layout(columns: Sequence[QvdColumn], n_rows: int) -> tuple[list[tuple[int, 
     return layout, rbs, index
 
 
-def _field_xml(col: QvdColumn, layout: tuple[int, int, int], offset: int) -> str:
-    """One ``<QvdFieldHeader>`` element, indented and ordered as Qlik writes it."""
+def _field_xml(col: QvdColumn, layout: tuple[int, int, int], offset: int, old_header: bool = False) -> str:
+    """One ``<QvdFieldHeader>`` element, indented and ordered as Qlik writes it (``old_header``: QlikView 11)."""
     bit_offset, width, bias = layout
     tags = "".join(f"\r\n         <String>{escape(t)}</String>" for t in col.tags)
+    if old_header:
+        return (
+            "     <QvdFieldHeader>\r\n"
+            f"       <FieldName>{escape(col.name)}</FieldName>\r\n"
+            f"       <BitOffset>{bit_offset}</BitOffset>\r\n"
+            f"       <BitWidth>{width}</BitWidth>\r\n"
+            f"       <Bias>{bias}</Bias>\r\n"
+            "       <NumberFormat>\r\n"
+            "         <Type>0</Type>\r\n"
+            "         <nDec>0</nDec>\r\n"
+            "         <UseThou>0</UseThou>\r\n"
+            "       </NumberFormat>\r\n"
+            f"       <NoOfSymbols>{col.n_symbols}</NoOfSymbols>\r\n"
+            f"       <Offset>{offset}</Offset>\r\n"
+            f"       <Length>{len(col.symbols)}</Length>\r\n"
+            "     </QvdFieldHeader>\r\n"
+        )
     return (
         "     <QvdFieldHeader>\r\n"
         f"       <FieldName>{escape(col.name)}</FieldName>\r\n"
@@ -255,8 +277,12 @@ def write_qvd_columns(
     creator_doc: str = "qslogs-synth",
     create_utc_time: datetime | None = None,
     qv_build_no: str = "50689",
+    old_header: bool = False,
 ) -> None:
-    """Write already-encoded fields as one QVD file (header, ``\\r\\n\\0``, symbol tables, index table)."""
+    """Write already-encoded fields as one QVD file (header, ``\\r\\n\\0``, symbol tables, index table).
+
+    ``old_header`` writes a QlikView 11 header (no Comment, Tags, Lineage or recent elements; Type ``0``).
+    """
     n_rows = len(columns[0].codes) if columns else 0
     for col in columns:
         if len(col.codes) != n_rows:
@@ -278,25 +304,30 @@ def write_qvd_columns(
         "   <StaleUtcTime></StaleUtcTime>\r\n"
         f"   <TableName>{escape(table_name)}</TableName>\r\n"
         "   <Fields>\r\n"
-        + "".join(_field_xml(c, lay, off) for c, lay, off in zip(columns, layout, offsets, strict=False))
+        + "".join(_field_xml(c, lay, off, old_header) for c, lay, off in zip(columns, layout, offsets, strict=False))
         + "   </Fields>\r\n"
         "   <Compression></Compression>\r\n"
         f"   <RecordByteSize>{rbs}</RecordByteSize>\r\n"
         f"   <NoOfRecords>{n_rows}</NoOfRecords>\r\n"
         f"   <Offset>{offsets[-1]}</Offset>\r\n"
         f"   <Length>{len(index)}</Length>\r\n"
-        "   <Lineage>\r\n"
-        "     <LineageInfo>\r\n"
-        "       <Discriminator>AUTOGENERATE;</Discriminator>\r\n"
-        "       <Statement></Statement>\r\n"
-        "     </LineageInfo>\r\n"
-        "   </Lineage>\r\n"
-        "   <Comment></Comment>\r\n"
-        "   <EncryptionInfo></EncryptionInfo>\r\n"
-        "   <TableTags></TableTags>\r\n"
-        "   <ProfilingData></ProfilingData>\r\n"
-        " </QvdTableHeader>\r\n\x00"
     )
+    if old_header:
+        header += " </QvdTableHeader>\r\n\x00"
+    else:
+        header += (
+            "   <Lineage>\r\n"
+            "     <LineageInfo>\r\n"
+            "       <Discriminator>AUTOGENERATE;</Discriminator>\r\n"
+            "       <Statement></Statement>\r\n"
+            "     </LineageInfo>\r\n"
+            "   </Lineage>\r\n"
+            "   <Comment></Comment>\r\n"
+            "   <EncryptionInfo></EncryptionInfo>\r\n"
+            "   <TableTags></TableTags>\r\n"
+            "   <ProfilingData></ProfilingData>\r\n"
+            " </QvdTableHeader>\r\n\x00"
+        )
     with open(path, "wb") as out:
         out.write(header.encode("utf-8"))
         for col in columns:
@@ -310,8 +341,11 @@ def write_qvd(
     table_name: str,
     *,
     date_fields: Sequence[str] = (),
+    number_formats: Mapping[str, str] | None = None,
     creator_doc: str = "qslogs-synth",
     create_utc_time: datetime | None = None,
+    old_header: bool = False,
+    qv_build_no: str = "50689",
 ) -> None:
     """Write ``frame`` as a QVD file named ``table_name`` (dtype mapping in the module docstring).
 
@@ -319,8 +353,12 @@ def write_qvd(
     day serials (plain ints, NumberFormat DATE, no tags), midnight Datetimes and ISO-date strings.  Pass
     ``create_utc_time`` for byte-identical output across runs (it defaults to now, as Qlik writes it).
     """
-    unknown = set(date_fields) - set(frame.columns)
+    formats = dict(number_formats or {})
+    unknown = (set(date_fields) | set(formats)) - set(frame.columns)
     if unknown:
-        raise ValueError(f"date_fields not in the frame: {sorted(unknown)}")
+        raise ValueError(f"date_fields/number_formats not in the frame: {sorted(unknown)}")
     columns = [frame_column(name, frame[name], as_date=name in date_fields) for name in frame.columns]
-    write_qvd_columns(path, columns, table_name, creator_doc=creator_doc, create_utc_time=create_utc_time)
+    columns = [replace(c, number_format=formats[c.name]) if c.name in formats else c for c in columns]
+    write_qvd_columns(path, columns, table_name, creator_doc=creator_doc, create_utc_time=create_utc_time,
+                      old_header=old_header, qv_build_no=qv_build_no)
+

@@ -181,6 +181,7 @@ def run_task(ctx: Ctx, task: Task, trigger: int, outcome: Outcome, attempt: int 
             "UserDirectory=INTERNAL; UserId=sa_scheduler",
             pid,
             outcome.failure,
+            modern=ctx.site.modern_script_log(x.index, script_start),
         )
         rel, shift = script_path(ctx, x, app, script_start)
         ctx.scripts.append(ScriptFile(rel, rendered.lines))

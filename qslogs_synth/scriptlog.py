@@ -3,6 +3,11 @@
 A script is a list of :class:`Block` loads.  :func:`render` turns one into timed lines in the real
 layout (``<local time> <4-digit line no | 4 spaces> <text>``), optionally failing inside a block with
 the given ``Error:`` lines, followed by ``Execution Failed`` and — always — ``Execution finished.``.
+
+Two timestamp forms, as in the field (formats.md §4, §6.1): the classic ``2019-10-23 10:08:50`` (naive
+local time, whole seconds) of releases up to 2019, and the modern ``20200227T121011.881+0100`` (local time
+with milliseconds and its own UTC offset) of later releases: ``modern=True``. A site upgraded node by node
+holds both, even in one ``Script`` folder (old logs stay there).
 """
 
 from __future__ import annotations
@@ -10,7 +15,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 
-from qslogs_synth.clock import fmt_script
+from qslogs_synth.clock import fmt_net, fmt_script
 
 _NBSP = "\u00a0"
 _HEADER = (
@@ -89,6 +94,11 @@ class Rendered:
     connections: list[str] = field(default_factory=list)
     failed_connection: str | None = None
     errors: list[str] = field(default_factory=list)
+
+
+def _lib_name(path: str) -> str | None:
+    """The folder connection of a ``lib://<name>/…`` path, else None."""
+    return path[len("lib://"):].split("/", 1)[0] if path.lower().startswith("lib://") else None
 
 
 def _rest(table: str, conn: str, path: str, fields: tuple[str, ...], rows: int) -> Block:
@@ -215,24 +225,27 @@ SCRIPTS: dict[str, tuple[Block, ...]] = {
 class _Out:
     """Collects script-log lines; ``t`` is the current (UTC ms) time, advanced by the caller."""
 
-    def __init__(self, t: int) -> None:
+    def __init__(self, t: int, modern: bool = False) -> None:
         self.t = t
         self.lines: list[str] = []
+        self.stamp = fmt_net if modern else fmt_script
 
     def msg(self, text: str) -> None:
         """An engine message line (four spaces instead of a line number)."""
-        self.lines.append(f"{fmt_script(self.t)}      {text}")
+        self.lines.append(f"{self.stamp(self.t)}      {text}")
 
     def stmt(self, no: int, text: str) -> None:
         """A statement line with its 4-digit script line number."""
-        self.lines.append(f"{fmt_script(self.t)} {no:04d} {text}")
+        self.lines.append(f"{self.stamp(self.t)} {no:04d} {text}")
 
 
 def render(
-    rng: random.Random, start_ms: int, script: str, executed_by: str, pid: int, failure: Failure | None = None
+    rng: random.Random, start_ms: int, script: str, executed_by: str, pid: int, failure: Failure | None = None,
+    *, modern: bool = False,
 ) -> Rendered:
-    """Lines of one script log starting at ``start_ms`` (local times, whole seconds)."""
-    out = _Out(start_ms)
+    """Lines of one script log starting at ``start_ms``: classic form (naive local, whole seconds) or
+    ``modern`` (local with milliseconds and the UTC offset)."""
+    out = _Out(start_ms, modern)
     out.msg("Execution started.")
     for key, value in _HEADER:
         out.msg(f"{key.ljust(30)}{value}")
@@ -289,7 +302,8 @@ def render(
             for err in failure.errors:
                 out.msg(f"Error: {err}")
             result.errors.extend(failure.errors)
-            result.failed_connection = block.source if block.kind in ("rest", "sql") else None
+            # A lib:// path names its folder connection (lib://DataFiles/sales.qvd → DataFiles).
+            result.failed_connection = block.source if block.kind in ("rest", "sql") else _lib_name(block.source)
             out.msg("Execution Failed")
             out.msg("Execution finished.")
             result.end_ms = out.t

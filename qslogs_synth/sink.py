@@ -25,7 +25,7 @@ from operator import itemgetter
 from pathlib import Path
 
 from qslogs_synth.clock import DAY, fmt_rolled
-from qslogs_synth.headers import SIGNED, header_for, level_of
+from qslogs_synth.headers import SIGNED, dropped_columns, header_for, level_of, without_columns
 from qslogs_synth.ids import Ids
 from qslogs_synth.site import Node
 
@@ -113,9 +113,13 @@ class Sink:
                 else:
                     rel = f"{node.fqdn}/{key.service}/{level}/{stem}_{fmt_rolled(close_ms)}Z.log"
                 if rel is not None:
-                    header = header_for(
-                        key.logtype, key.service, engine_upgraded=opened >= self.upgrade_at[key.node]
-                    )
+                    upgraded = opened >= self.upgrade_at[key.node]
+                    header = header_for(key.logtype, key.service, engine_upgraded=upgraded)
+                    drop = dropped_columns(key.logtype, key.service, engine_upgraded=upgraded)
+                    if drop:  # an older release: optional columns absent from header and rows
+                        width = header.count("\t") + 1
+                        header = without_columns(header, drop, width)
+                        buf = [without_columns(row, drop, width) for row in buf]
                     trailer = ""
                     if close_ms is not None and (key.logtype, key.service) in SIGNED:
                         n_rolled += 1

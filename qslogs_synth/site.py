@@ -197,6 +197,12 @@ class Site:
         """When ``node_index``'s engine was upgraded (its restart on the upgrade night)."""
         return self.upgrade_ms + node_index * UPGRADE_STAGGER
 
+    def modern_script_log(self, node_index: int, ms: int) -> bool:
+        """Whether a reload starting at ``ms`` on that node writes the modern script-log form: the upgrade
+        that adds the engine's ``SessionId`` column also brings the ``yyyyMMddTHHmmss.fff±hhmm`` lines, so
+        each node's ``Script`` folder holds classic logs before its upgrade and modern ones after."""
+        return ms >= self.upgrade_at(node_index)
+
     @property
     def central(self) -> Node:
         """The central node (its ``Log`` folder is the bundle's active logs)."""

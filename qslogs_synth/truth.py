@@ -247,4 +247,9 @@ Regenerate (byte-identical for the same seed):
   `Checksum` columns, both engine header variants, node.js continuation lines, OdagService TABs,
   `\\r\\r\\n` in the engine Start file, script-log names an hour early; exactly **one broken line**, at
   `{broken}`.
+- **Releases**: each node's `Script` folder holds classic script logs (`2026-10-25 02:05:02 0002 …`, naive
+  local time) from before its engine upgrade and modern ones (`20261031T053005.670+0100 0002 …`, local time
+  with milliseconds and its own UTC offset) from after it; rolled `System`/`Security_Printing` and
+  `Synchronization_Repository` files from before the upgrade lack the optional `ProxySessionId` (and
+  `Exception|StackTrace`) columns; the `HotFixes` dump is a plain text list, not JSON.
 """

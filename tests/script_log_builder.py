@@ -64,7 +64,11 @@ class ScriptLogBuilder:
         executed_by: str = SCHEDULER,
         process_id: int = 7312,
         with_set_lines: bool = True,
+        utc_offset_minutes: int | None = None,
     ) -> None:
+        """``utc_offset_minutes`` writes the modern form (``20200227T121011.881+0100``, releases since late
+        2019): local time with milliseconds and that offset; ``None`` the classic ``2019-10-23 10:08:50``."""
+        self.offset = utc_offset_minutes
         self.time = start
         self.script_line = 1
         self.lines: list[str] = []
@@ -78,7 +82,11 @@ class ScriptLogBuilder:
 
     # -- low level -------------------------------------------------------------------------------------
     def _stamp(self) -> str:
-        return self.time.strftime("%Y-%m-%d %H:%M:%S")
+        if self.offset is None:
+            return self.time.strftime("%Y-%m-%d %H:%M:%S")
+        sign = "-" if self.offset < 0 else "+"
+        hh, mm = divmod(abs(self.offset), 60)
+        return self.time.strftime("%Y%m%dT%H%M%S.") + f"{self.time.microsecond // 1000:03d}{sign}{hh:02d}{mm:02d}"
 
     def _message(self, text: str) -> None:
         self.lines.append(f"{self._stamp()}      {text}")

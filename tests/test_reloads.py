@@ -95,7 +95,7 @@ REPLY = (
     "Server]Named Pipes Provider: Could not open a connection to SQL Server [53]."
 )
 FAILURES = [
-    # case, script, class, connection, first error text
+    # case, script, class, connection (lib:// of the error line or running statement, else CONNECT), error text
     ("rest-401", license_monitor_401, "auth", "monitor_apps_REST_license_user", MONITOR_401),
     (
         "sql-login",
@@ -112,19 +112,19 @@ FAILURES = [
         "Sales_DB (corp_svc_qlik)",
         "Connection 'Sales_DB (corp_svc_qlik)' not found",
     ),
-    ("field", _fails("Field 'Region' not found"), "script", None, "Field 'Region' not found"),
+    ("field", _fails("Field 'Region' not found"), "script", "DataFiles", "Field 'Region' not found"),
     (
         "statement",
         _fails("Unknown statement: Lod * From [lib://DataFiles/x.qvd] (qvd)"),
         "script",
-        None,
+        "DataFiles",
         "Unknown statement: Lod * From [lib://DataFiles/x.qvd] (qvd)",
     ),
     (
         "qvd-missing",
         _fails("Cannot open file: 'lib://DataFiles/Sales_2024.qvd'"),
         "file",
-        None,
+        "DataFiles",
         "Cannot open file: 'lib://DataFiles/Sales_2024.qvd'",
     ),
     (
@@ -134,7 +134,7 @@ FAILURES = [
             "FindFirst call: The system cannot find the path specified."
         ),
         "file",
-        None,
+        "ArchivedLogsFolder",
         "Cannot open file: 'lib://ArchivedLogsFolder/Script/' System error: Filesystem::FindImpl "
         "FindFirst call: "
         "The system cannot find the path specified.",
@@ -150,21 +150,21 @@ FAILURES = [
         "disk",
         _fails("Cannot write file 'lib://DataFiles/Sales.qvd': There is not enough space on the disk."),
         "resource",
-        None,
+        "DataFiles",
         "Cannot write file 'lib://DataFiles/Sales.qvd': There is not enough space on the disk.",
     ),
     (
         "two-errors",
         _fails("Field 'Region' not found", "Table 'Sales' not found"),
         "script",
-        None,
+        "DataFiles",
         "Field 'Region' not found",
     ),
     (
         "unknown",
         _fails("Internal inconsistency, type D, detected"),
         "unknown",
-        None,
+        "DataFiles",
         "Internal inconsistency, type D, detected",
     ),
 ]

@@ -6,12 +6,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from qslogs.analyses.script_link import classify_scripts
 from qslogs.error_classes import MONITOR_APPS_AUTH_HINT
 from qslogs.errors import ParseError
 from qslogs.parsers.script_logs import (
@@ -19,6 +21,7 @@ from qslogs.parsers.script_logs import (
     SUMMARY_SCHEMA,
     Outcome,
     ScriptLog,
+    ScriptLogSummary,
     parse_script_log,
     parse_script_logs,
     summaries_frame,
@@ -33,6 +36,12 @@ from tests.script_log_builder import (
 
 APP = "5afb19a5-54df-4987-8a3b-ca4ed5811683"
 NAME = f"{APP}.2024_03_04_02_00_05.4F1A2B3C4D5E6F708192.log"
+
+
+def diagnosis(summary: ScriptLogSummary) -> dict[str, Any]:
+    """The class and hint the analyses give a parsed log (the parser itself reports facts only)."""
+    row: dict[str, Any] = classify_scripts(summaries_frame([summary]).lazy()).collect().row(0, named=True)
+    return row
 
 
 def physical_line_count(data: bytes) -> int:
@@ -77,7 +86,7 @@ def test_real_successful_reloads(
     assert s.outcome is Outcome.SUCCESS
     assert (s.executed_by, s.user_directory, s.user_id) == (executed_by, directory, user)
     assert s.is_scheduled is False
-    assert s.connections == () and s.connection is None and s.errors == () and s.error_class is None
+    assert s.connections == () and s.connection is None and s.errors == () and diagnosis(s)["error_class"] is None
     assert s.server_version == "10.0.4+Build:0.local.Component.Version"
     assert len(s.header) == 27 and s.header["LogFile CodePage Used:"] == "65001"
     assert s.app_id is None and s.name_time is None
@@ -177,21 +186,21 @@ FAILURES = [
     Failure("field-not-found",
             lambda: _b().load_qvd("Sessions", ["Timestamp", "UserId", "SessionId"], SESSIONS_QVD, None)
             .error("Field 'SessionId' not found"),
-            "script", "Field 'SessionId' not found", None, "Sessions:"),
+            "script", "Field 'SessionId' not found", "ServerLogFolder", "Sessions:"),
     Failure("table-not-found",
             lambda: _b().statement("DROP TABLE Users").statement(
                 "Left Join (Users)", "LOAD UserId,", "    Count(SessionId) as Sessions", "RESIDENT Sessions",
                 "GROUP BY UserId").error("Table 'Users' not found"),
             "script", "Table 'Users' not found", None, "Left Join (Users)"),
     Failure("unknown-statement", lambda: _b().statement(LOD).error(f"Unknown statement: {LOD}"), "script",
-            f"Unknown statement: {LOD}", None, "Lod * From"),
+            f"Unknown statement: {LOD}", "DataFiles", "Lod * From"),
     Failure("qvd-missing",
             lambda: _b().load_qvd("Sales", ["OrderId", "Amount"], "lib://DataFiles/Sales_2024.qvd", None)
             .error("Cannot open file: 'lib://DataFiles/Sales_2024.qvd'"),
-            "file", "Cannot open file: 'lib://DataFiles/Sales_2024.qvd'", None, "Sales:"),
+            "file", "Cannot open file: 'lib://DataFiles/Sales_2024.qvd'", "DataFiles", "Sales:"),
     Failure("archive-path",
             lambda: _b().statement("FOR EACH vFile IN FileList('lib://ArchivedLogsFolder/qlikserver1/Script/*.log')")
-            .error(ARCHIVE), "file", ARCHIVE, None, "FOR EACH vFile"),
+            .error(ARCHIVE), "file", ARCHIVE, "ArchivedLogsFolder", "FOR EACH vFile"),
     Failure("out-of-memory",
             lambda: _b("DWH (corp_svc_qlik)").sql_select("Facts", ["DateKey"], "dbo.FactSales", 48_000_000)
             .statement("Cross:", "LOAD * RESIDENT Facts", "Cross join Facts").error("Out of memory"),
@@ -199,7 +208,7 @@ FAILURES = [
     Failure("disk-full",
             lambda: _b().load_qvd("Sales", ["OrderId"], "lib://DataFiles/In.qvd", 10)
             .statement("STORE Sales INTO [lib://DataFiles/Sales.qvd] (qvd)").error(DISK),
-            "resource", DISK, None, "STORE Sales"),
+            "resource", DISK, "DataFiles", "STORE Sales"),
     Failure("aborted-by-user", lambda: _b().statement("Sleep 600000").error("Execution aborted by user"),
             "aborted", "Execution aborted by user", None, "Sleep"),
     Failure("cancelled-by-task",
@@ -208,7 +217,7 @@ FAILURES = [
     Failure("engine-inconsistency",
             lambda: _b().load_qvd("T", ["A"], "lib://DataFiles/T.qvd", None)
             .error("Internal inconsistency, type D, detected"),
-            "unknown", "Internal inconsistency, type D, detected", None, "T:"),
+            "unknown", "Internal inconsistency, type D, detected", "DataFiles", "T:"),
     Failure("failed-without-error-line", lambda: _b().statement("LET x = 1").error(),
             "unknown", "", None, None),
 ]
@@ -223,11 +232,11 @@ def test_realistic_failed_reloads(failure: Failure) -> None:
     assert_accounted(log, data)
     assert log.bad_lines.height == 0
     assert s.outcome is Outcome.FAILED
-    assert (s.error_class, s.root_cause, s.connection) == (
+    assert (diagnosis(s)["error_class"], s.root_cause, s.connection) == (
         failure.error_class, f"Error: {failure.error}" if failure.error else None, failure.connection)
     assert s.app_id == APP and s.is_scheduled and s.has_bom
     assert s.connection_masked is (failure.case == "masked-connect")
-    assert s.error_hint
+    assert diagnosis(s)["error_hint"]
     assert s.end == builder.time and s.duration_s is not None and s.duration_s > 0
     if failure.statement_starts is None:
         assert s.running_statement is None and s.errors == ()
@@ -240,8 +249,8 @@ def test_realistic_failed_reloads(failure: Failure) -> None:
 
 def test_license_monitor_401_gets_the_service_account_hint() -> None:
     s = parse_script_log(license_monitor_401().build(), NAME).summary
-    assert s.error_hint == MONITOR_APPS_AUTH_HINT
-    assert s.connections == ("monitor_apps_REST_license_user",)
+    assert diagnosis(s)["error_hint"] == MONITOR_APPS_AUTH_HINT
+    assert s.connections == ("ServerLogFolder", "monitor_apps_REST_license_user")  # lib:// paths count too
     assert [(t.table, t.lines_fetched) for t in s.tables] == [("LicenseLog", 1480)]
     assert s.running_statement is not None
     assert s.running_statement.endswith('FROM JSON (wrap on) "root" PK "__KEY_root"')
@@ -249,8 +258,8 @@ def test_license_monitor_401_gets_the_service_account_hint() -> None:
 
 def test_continued_error_message_is_attached() -> None:
     log = parse_script_log(license_monitor_401_multiline().build(), NAME)
-    assert log.summary.continuation_lines == 1 and log.summary.error_hint == MONITOR_APPS_AUTH_HINT
-    assert log.summary.connections == ("monitor_apps_REST_license_access", "monitor_apps_REST_task")
+    assert log.summary.continuation_lines == 1 and diagnosis(log.summary)["error_hint"] == MONITOR_APPS_AUTH_HINT
+    assert log.summary.connections == ("ServerLogFolder", "monitor_apps_REST_license_access", "monitor_apps_REST_task")
     assert log.lines.filter(pl.col("continuation")).select("script_line", "text").rows() == [
         (None, "Requested resource requires authentication.")
     ]
@@ -272,7 +281,7 @@ def test_error_mode_errors_on_a_successful_reload_are_kept_but_not_a_root_cause(
     b.message("Error: Cannot open file: 'lib://DataFiles/T.qvd'").finish()
     s = parse_script_log(b.build(), NAME).summary
     assert s.outcome is Outcome.SUCCESS and len(s.errors) == 1
-    assert s.root_cause is None and s.error_class is None
+    assert s.root_cause is None and diagnosis(s)["error_class"] is None
 
 
 @pytest.mark.parametrize("failed_line, outcome", [(False, Outcome.INCOMPLETE), (True, Outcome.FAILED)])
@@ -283,7 +292,7 @@ def test_cut_off_logs_are_never_success(failed_line: bool, outcome: Outcome) -> 
     else:
         b.message("Error: Out of memory")
     s = parse_script_log(b.build(finished=False), NAME).summary
-    assert s.outcome is outcome and s.root_cause == "Error: Out of memory" and s.error_class == "resource"
+    assert s.outcome is outcome and s.root_cause == "Error: Out of memory" and diagnosis(s)["error_class"] == "resource"
     assert ScriptLogBuilder().build(finished=False) and parse_script_log(
         ScriptLogBuilder().build(finished=False), NAME).summary.outcome is Outcome.INCOMPLETE
 
@@ -292,7 +301,7 @@ def test_numbered_error_lines_are_used_only_when_nothing_else_explains_a_failure
     b = ScriptLogBuilder().trace("Error: not really")
     b.statement("LOAD * FROM x").statements("Error: Field 'x' not found").message("Execution Failed")
     s = parse_script_log(b.build(), NAME).summary
-    assert [e.text for e in s.errors] == ["Error: Field 'x' not found"] and s.error_class == "script"
+    assert [e.text for e in s.errors] == ["Error: Field 'x' not found"] and diagnosis(s)["error_class"] == "script"
 
 
 # -- line-level rules ---------------------------------------------------------------------------------------

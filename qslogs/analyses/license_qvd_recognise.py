@@ -113,14 +113,39 @@ def recognise(frame: pl.DataFrame) -> tuple[TableMap | None, str]:
     return replace(mapping, kind="usage", time=time), "recognised by fields"
 
 
-def _utc(column: str, dtype: pl.DataType, tz: str) -> pl.Expr:
-    """A QVD date/time column (naive, or text as a fallback) → UTC, reading naive values in ``tz``."""
+#: Day serial of 1970-01-01 (QVD serials count days since 1899-12-30, formats.md §8.4).
+_UNIX_EPOCH_SERIAL = 25569
+
+
+def _text(column: str, dtype: pl.DataType) -> pl.Expr:
+    """Any QVD column as text (user names, access types): durations by their ISO 8601 form."""
+    if isinstance(dtype, pl.Duration):
+        return pl.col(column).dt.to_string("iso")
+    return pl.col(column).cast(pl.String)
+
+
+def _utc(column: str, dtype: pl.DataType, tz: str, display: str) -> pl.Expr:
+    """A QVD date/time column → UTC, reading naive values in ``tz``.
+
+    Dates and naive timestamps are cast; text is parsed as a fallback; plain numbers are read as Qlik day
+    serials (an untagged date field). A time of day or a duration has no date, so a mapping that points the
+    time at one is refused with the reason (never a crash, never a time on 1970-01-01).
+    """
     if dtype == pl.String:
         col = pl.col(column).str.to_datetime(time_unit="ms", strict=False)
     elif isinstance(dtype, pl.Datetime) and dtype.time_zone is not None:
         return pl.col(column).dt.convert_time_zone("UTC").cast(pl.Datetime("ms", "UTC"))
-    else:
+    elif isinstance(dtype, pl.Datetime) or dtype == pl.Date:
         col = pl.col(column).cast(pl.Datetime("ms"))
+    elif dtype.is_numeric():
+        serial = pl.col(column).cast(pl.Float64)
+        ms = ((serial - _UNIX_EPOCH_SERIAL) * 86_400_000).round()
+        col = pl.when(ms.is_finite() & (ms.abs() < 2.5e14)).then(ms).cast(pl.Int64).cast(pl.Datetime("ms"))
+    elif dtype == pl.Null:
+        col = pl.lit(None, pl.Datetime("ms"))
+    else:
+        raise QvdError(display, f"field {column!r} holds {dtype} values, not dates: it cannot be the time of a "
+                                "license event (map a DATE or TIMESTAMP field instead)")
     return col.dt.replace_time_zone(tz, ambiguous="earliest", non_existent="null").dt.convert_time_zone("UTC")
 
 
@@ -154,22 +179,21 @@ def to_events(frame: pl.DataFrame, m: TableMap, display: str) -> pl.DataFrame:
             "the mapping must name a user (or user_directory + user_id), an access type "
             "(or access_type_value) and a time",
         )
-    user = (
-        pl.col(m.user).cast(pl.String)
-        if m.user
-        else pl.col(str(m.user_directory)).cast(pl.String) + "\\" + pl.col(str(m.user_id)).cast(pl.String)
-    )
-    access = pl.col(m.access_type).cast(pl.String) if m.access_type else pl.lit(m.access_type_value)
+    def text(name: str) -> pl.Expr:
+        return _text(name, frame.schema[name])
+
+    user = text(m.user) if m.user else text(str(m.user_directory)) + "\\" + text(str(m.user_id))
+    access = text(m.access_type) if m.access_type else pl.lit(m.access_type_value)
     base = frame.with_row_index("line_no", offset=1).select(
         user.str.strip_chars().alias("user"),
         access_type_expr(access).alias("access_type"),
         pl.col("line_no").cast(pl.Int64),
         *(
-            _utc(c, frame.schema[c], m.timezone).alias(c)
+            _utc(c, frame.schema[c], m.timezone, display).alias(c)
             for c in dict.fromkeys((m.time, m.end_time, m.last_used))
             if c
         ),
-        *([pl.col(m.operation).cast(pl.String).str.strip_chars().alias("operation")] if m.operation else []),
+        *([text(m.operation).str.strip_chars().alias("operation")] if m.operation else []),
     )
 
     def part(time: str, operation: pl.Expr) -> pl.DataFrame:

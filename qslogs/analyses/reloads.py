@@ -30,6 +30,7 @@ from qslogs.analyses.run_context import (
     script_context,
 )
 from qslogs.analyses.run_outcome import attribute_failures
+from qslogs.analyses.script_failures import script_failure_findings
 from qslogs.analyses.script_link import (
     LINK_TOLERANCE_S,
     engine_reloads,
@@ -41,6 +42,7 @@ from qslogs.analyses.script_link import (
 )
 from qslogs.analyses.task_runs import task_runs
 from qslogs.export import to_jsonable
+from qslogs.findings import Severity
 from qslogs.frames import Frames
 
 NAME = "reloads"
@@ -97,6 +99,8 @@ SCRIPT_LOG_KEYS = (
     "server_version",
     "execution_id",
     "manual",
+    "time_basis",
+    "end_utc",
 )
 
 
@@ -185,6 +189,10 @@ def build(results: dict[str, pl.DataFrame], frames: Frames, options: AnalysisOpt
     add_clock(tables["manual_reloads"], offsets)
     findings = findings_for(NAME, runs, manual, monitors, tasks, has_scheduler=_has_scheduler(frames))
     findings += nodes.findings(NAME, changes, restarts)
+    # Failed script logs that neither a task run nor a manual reload explains get findings of their own.
+    explained = pl.concat([claimed["source_file"], manual["script_log"].cast(pl.String)])
+    findings += script_failure_findings(NAME, in_window, explained)
+    findings.sort(key=lambda f: list(Severity).index(f.severity))
     return AnalysisResult(NAME, findings, tables)
 
 

@@ -18,11 +18,12 @@ import math
 import polars as pl
 
 from qslogs.analyses.task_runs import kind_lazy
-from qslogs.clock import local_to_utc
+from qslogs.clock import BASIS_BUNDLE, BASIS_NODE, local_to_utc
 from qslogs.error_classes import error_class_expr, error_hint_expr
 from qslogs.frames import Frames
 from qslogs.parsers.script_log_lines import LINES_SCHEMA
 from qslogs.parsers.script_logs import SUMMARY_SCHEMA
+from qslogs.timeutil import UTC_DATETIME
 
 #: Default linking tolerance (seconds) around a run's start and stop.
 LINK_TOLERANCE_S = 120
@@ -50,10 +51,19 @@ SCRIPT_COLUMNS = (
     "connection",
     "connections",
     "rows_fetched_total",
-    "error_class",
-    "error_hint",
     "server_version",
+    "start_utc",
+    "end_utc",
+    "utc_offset_minutes",
 )
+#: ``time_basis`` of a script log: how its ``start_utc``/``end_utc`` were placed on the UTC line.
+TIME_BASIS_LOG = "UTC offset written in the log"
+TIME_BASIS_NODE = "node's UTC offset from its .NET logs"
+TIME_BASIS_BUNDLE = "another node's UTC offset (this node's is unknown)"
+#: A classic-form log (naive local times) with no offset known anywhere in the bundle: start_utc stays null.
+TIME_BASIS_UNKNOWN = "local time, offset unknown"
+#: Hint of a failed script log without any ``Error:`` line.
+NO_ERROR_LINE_HINT = "The reload failed without an Error: line in its log."
 _EMPTY_LINKS = {
     "run_key": pl.String(),
     "source_file": pl.String(),
@@ -63,13 +73,30 @@ _EMPTY_LINKS = {
 
 
 def script_summaries(frames: Frames) -> pl.LazyFrame:
-    """One row per script log (the parser's summary) with the node it came from."""
+    """One row per script log (the parser's summary) with the node it came from and its error class."""
     if "Script/Summary" not in frames.frames:
-        return pl.LazyFrame(schema={**SUMMARY_SCHEMA, "host": pl.String()}).select(*SCRIPT_COLUMNS, "host")
+        empty = pl.LazyFrame(schema={**SUMMARY_SCHEMA, "host": pl.String()}).select(*SCRIPT_COLUMNS, "host")
+        return classify_scripts(empty)
     lazy = frames.lazy("Script/Summary")
     if "host" not in frames.columns("Script/Summary"):
         lazy = lazy.with_columns(pl.lit(None, pl.String).alias("host"))
-    return lazy.select(*SCRIPT_COLUMNS, "host")
+    return classify_scripts(lazy.select(*SCRIPT_COLUMNS, "host"))
+
+
+def classify_scripts(logs: pl.LazyFrame) -> pl.LazyFrame:
+    """Add ``error_class`` and ``error_hint`` to script-log summaries from their root cause and connection.
+
+    The parser reports facts (the first ``Error:`` line, the connection in effect); the diagnosis is made
+    here, from the one table of :mod:`qslogs.error_classes`. A failed log without an ``Error:`` line is
+    ``unknown`` with its own hint.
+    """
+    silent = (pl.col("outcome") == "failed") & pl.col("root_cause").is_null()
+    return logs.with_columns(
+        pl.when(silent).then(pl.lit("unknown")).otherwise(error_class_expr(pl.col("root_cause")))
+        .alias("error_class"),
+        pl.when(silent).then(pl.lit(NO_ERROR_LINE_HINT))
+        .otherwise(error_hint_expr(pl.col("root_cause"), pl.col("connection"))).alias("error_hint"),
+    )
 
 
 def script_lines(frames: Frames) -> pl.LazyFrame:
@@ -101,9 +128,34 @@ def engine_reloads(frames: Frames) -> pl.LazyFrame:
 
 
 def logs_in_utc(logs: pl.DataFrame, offsets: pl.DataFrame) -> pl.DataFrame:
-    """Add ``start_utc``/``end_utc``: the log's naive local times on the UTC line, by its node's offsets."""
-    logs = local_to_utc(logs, "start", "host", offsets, "start_utc")
-    return local_to_utc(logs, "end", "host", offsets, "end_utc").drop("end_utc_offset")
+    """Place each log on the UTC line: ``start_utc``, ``end_utc``, ``start_utc_offset`` and ``time_basis``.
+
+    A modern-form log writes its own offset on every line, which gives UTC exactly (whatever the folder
+    or the other logs of the bundle); a classic-form log is placed with its node's offsets, else another
+    node's, and when the bundle knows no offset at all its times stay null with ``time_basis`` =
+    :data:`TIME_BASIS_UNKNOWN`, so nothing labels a local time as UTC.
+    """
+    own = [c for c in ("start_utc", "end_utc") if c in logs.columns]
+    own_start = logs["start_utc"] if "start_utc" in own else pl.Series("start_utc", [None] * logs.height, UTC_DATETIME)
+    own_end = logs["end_utc"] if "end_utc" in own else pl.Series("end_utc", [None] * logs.height, UTC_DATETIME)
+    logs = local_to_utc(logs.drop(own), "start", "host", offsets, "start_utc", basis=True)
+    logs = local_to_utc(logs, "end", "host", offsets, "end_utc", basis=True).drop("end_utc_offset", "end_utc_basis")
+    has_own = own_start.is_not_null()
+    basis = (
+        pl.when(has_own).then(pl.lit(TIME_BASIS_LOG))
+        .when(pl.col("start_utc_basis") == BASIS_NODE).then(pl.lit(TIME_BASIS_NODE))
+        .when(pl.col("start_utc_basis") == BASIS_BUNDLE).then(pl.lit(TIME_BASIS_BUNDLE))
+        .otherwise(pl.lit(TIME_BASIS_UNKNOWN))
+    )
+    offset = pl.when(has_own).then(pl.col("utc_offset_minutes")).otherwise(pl.col("start_utc_offset"))
+    if "utc_offset_minutes" not in logs.columns:
+        offset = pl.col("start_utc_offset")
+    return logs.with_columns(
+        basis.alias("time_basis"),
+        pl.when(has_own).then(own_start).otherwise(pl.col("start_utc")).alias("start_utc"),
+        pl.when(has_own).then(own_end).otherwise(pl.col("end_utc")).alias("end_utc"),
+        offset.cast(pl.Int32).alias("start_utc_offset"),
+    ).drop("start_utc_basis")
 
 
 def assign_pairs(pairs: pl.DataFrame, left: str, right: str, distance: str) -> pl.DataFrame:

@@ -11,7 +11,9 @@ Rules, decided from the real files in ``../shared/fixtures/real/script-logs``:
 - A line is ``<YYYY-MM-DD hh:mm:ss> <4-digit number | 4 spaces> <text>``. Tolerated, because real or
   plausible files have it: leading blanks before the timestamp (the real ``.log.2`` file indents part of its
   lines), a missing text after the number (``0032``), a 5–6 digit number (scripts over 9999 lines), and the
-  .NET timestamp form ``20191023T100902.094+0200`` (its offset is reported, the time kept naive).
+  timestamp form of releases since late 2019, ``20200227T121011.881+0100`` (milliseconds and the line's own
+  UTC offset: ``time`` keeps the local wall-clock time as written, ``utc_offset_minutes`` the offset, so
+  ``time - offset`` is the exact UTC instant; classic lines have no offset and a null there).
 - A statement continued over several lines is logged with a timestamp on **every** line (real:
   ``0048 set c = … *`` then ``0048 2)``). A line *without* a prefix that follows a parsed line and holds
   only printable text is therefore taken as the continuation of a multi-line message (a driver error with
@@ -50,6 +52,8 @@ LINE_PATTERN = (
 _FAST_PATTERN = (
     r"^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2} (?:[0-9]{4}| {4})(?: |$)"
 )
+#: The modern form's common case (``20200227T121011.881+0100 0549 …``): fixed offsets, no regex groups.
+_FAST_MODERN = r"^[0-9]{8}T[0-9]{6}\.[0-9]{3}[+-][0-9]{4} (?:[0-9]{4}| {4})(?: |$)"
 _TIMESTAMP_LIKE = r"^[\x{FEFF} \t]*(?:[0-9]{4}-[0-9]{2}-[0-9]{2}[ T]|[0-9]{8}T[0-9]{6})"
 _NOT_PRINTABLE = r"[\x00-\x08\x0B-\x1F\x7F\x{FFFD}]"
 
@@ -58,6 +62,7 @@ LINES_SCHEMA: dict[str, pl.DataType] = {
     "source_file": pl.String(),
     "line_no": pl.Int64(),
     "time": NAIVE_DATETIME,
+    "utc_offset_minutes": pl.Int32(),
     "script_line": pl.Int32(),
     "text": pl.String(),
     "continuation": pl.Boolean(),
@@ -118,6 +123,14 @@ def _physical(texts: list[str], names: Sequence[str]) -> pl.DataFrame:
     )
 
 
+def _offset_expr(offset: pl.Expr) -> pl.Expr:
+    """Minutes east of UTC of a ``±hhmm`` / ``±hh:mm`` / ``Z`` suffix; null where the line has none."""
+    parts = offset.str.extract_groups(r"^([+-])([0-9]{2}):?([0-9]{2})$")
+    sign = pl.when(parts.struct.field("1") == "-").then(-1).otherwise(1)
+    minutes = parts.struct.field("2").cast(pl.Int32) * 60 + parts.struct.field("3").cast(pl.Int32)
+    return pl.when(offset == "Z").then(pl.lit(0, pl.Int32)).otherwise(sign * minutes).cast(pl.Int32)
+
+
 def _offset_minutes(offset: str | None) -> int | None:
     if offset is None:
         return None
@@ -137,16 +150,18 @@ def split_batch(files: Sequence[tuple[bytes, str]], *, strict: bool = False) -> 
     names = [name for _, name in files]
     raw = _physical([text for text, _, _ in decoded], names)
     fast = raw.get_column("raw").str.contains(_FAST_PATTERN)
-    parts = pl.when(~fast).then(raw.get_column("raw")).str.extract_groups(LINE_PATTERN)
+    modern = ~fast & raw.get_column("raw").str.contains(_FAST_MODERN)
+    parts = pl.when(~fast & ~modern).then(raw.get_column("raw")).str.extract_groups(LINE_PATTERN)
+    cut = pl.col("raw").str.slice
     in_file = pl.col("matched").cast(pl.Int64).cum_sum().over("file")
     frame = (
         raw.with_columns(
             fast=fast,
             ts=pl.when(fast).then(pl.col("raw").str.slice(0, 19)).otherwise(parts.struct.field("ts")),
-            net=parts.struct.field("net"),
-            off=parts.struct.field("off"),
-            no=pl.when(fast).then(pl.col("raw").str.slice(20, 4)).otherwise(parts.struct.field("no")),
-            text=pl.when(fast).then(pl.col("raw").str.slice(25)).otherwise(parts.struct.field("text")),
+            net=pl.when(modern).then(cut(0, 19)).otherwise(parts.struct.field("net")),
+            off=pl.when(modern).then(cut(19, 5)).otherwise(parts.struct.field("off")),
+            no=pl.when(fast).then(cut(20, 4)).when(modern).then(cut(25, 4)).otherwise(parts.struct.field("no")),
+            text=pl.when(fast).then(cut(25)).when(modern).then(cut(30)).otherwise(parts.struct.field("text")),
         )
         .with_columns(
             time=pl.coalesce(
@@ -154,6 +169,7 @@ def split_batch(files: Sequence[tuple[bytes, str]], *, strict: bool = False) -> 
                 pl.col("net").str.replace(",", ".", literal=True)
                 .str.to_datetime("%Y%m%dT%H%M%S%.f", strict=False, time_unit="ms"),
             ).cast(NAIVE_DATETIME),
+            utc_offset_minutes=_offset_expr(pl.col("off")),
             script_line=pl.col("no").str.strip_chars(" ").cast(pl.Int32, strict=False),
             blank=pl.col("raw").str.strip_chars().str.len_chars() == 0,
             ts_like=pl.col("raw").str.contains(_TIMESTAMP_LIKE),
@@ -181,6 +197,7 @@ def split_batch(files: Sequence[tuple[bytes, str]], *, strict: bool = False) -> 
         "source_file",
         "line_no",
         pl.col("time").first().over("grp").alias("time"),
+        pl.col("utc_offset_minutes").first().over("grp").alias("utc_offset_minutes"),
         pl.col("script_line").first().over("grp").alias("script_line"),
         pl.when(pl.col("continuation")).then(pl.col("raw")).otherwise(pl.col("text").fill_null("")).alias("text"),
         "continuation",

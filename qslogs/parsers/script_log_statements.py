@@ -73,13 +73,26 @@ _PREFIX_LINE = re.compile(
 MAX_STATEMENT_LINES = 5000
 
 
+#: A line holding a ``lib://<connection>/…`` path (FROM, INTO, STORE, BINARY, DIRECTORY): the cheap polars
+#: filter; :data:`_LIB` then takes the connection name (up to ``/``, ``\``, ``]``, a quote or ``;``).
+LIB_PATTERN = r"(?i)\blib://[^/]"
+_LIB = re.compile(r"""(?i)\blib://([^/\\\]'"`;\r\n]+)""")
+
+
 @dataclass(frozen=True)
 class Connect:
-    """One connect statement: where, the name (null when masked or unreadable) and whether it was masked."""
+    """One use of a data connection: where, the name (null when masked or unreadable), whether it was
+    masked, and whether it is a ``lib://name/…`` path (``lib``) rather than a ``CONNECT TO`` statement."""
 
     line_no: int
     name: str | None
     masked: bool
+    lib: bool = False
+
+
+def lib_connections(text: str) -> list[str]:
+    """The folder connections named by ``lib://<name>/…`` paths in ``text``, in order, without repeats."""
+    return list(dict.fromkeys(name for m in _LIB.finditer(text) if (name := m.group(1).strip())))
 
 
 def parse_header(texts: list[str]) -> dict[str, str]:
@@ -123,6 +136,13 @@ def connects(lines: pl.DataFrame) -> dict[int, list[Connect]]:
         match = _CONNECT_NAME.match(rest)
         name = next((g.strip() for g in match.groups() if g is not None), None) if match else None
         found.setdefault(file, []).append(Connect(line_no, name or None, not name and "***" in rest))
+    libs = lines.filter(
+        pl.col("script_line").is_not_null() & ~pl.col("continuation") & pl.col("text").str.contains(LIB_PATTERN)
+    ).select("file", "line_no", "text")
+    for file, line_no, text in libs.iter_rows():
+        found.setdefault(file, []).extend(Connect(line_no, name, False, lib=True) for name in lib_connections(text))
+    for uses in found.values():
+        uses.sort(key=lambda c: c.line_no)
     return found
 
 

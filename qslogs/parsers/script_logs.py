@@ -3,7 +3,8 @@
 :func:`parse_script_log` turns one file into a :class:`ScriptLog`: every physical line (parsed, or set
 aside as a bad line), and a :class:`ScriptLogSummary` that says who ran the reload, how it ended, which
 connections and tables it used and, for a failure, the first ``Error:`` line with the statement and data
-connection in effect and its class from :mod:`qslogs.error_classes`. :func:`parse_script_logs` does the
+connection in effect. Parsers report facts: the class of an error (HTTP 401, missing field, …) is decided
+by the analyses from :mod:`qslogs.error_classes`, not here. :func:`parse_script_logs` does the
 same for many files in one vectorised pass (a bundle holds thousands of small logs, and each polars call
 has a fixed cost), with the same result per file. :func:`summaries_frame` stacks summaries into one
 frame with a fixed schema.
@@ -16,28 +17,33 @@ off after it), otherwise ``success`` when ``Execution finished.`` is present, ot
 
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
-from enum import StrEnum
+from datetime import UTC, datetime, timedelta
 from pathlib import PurePath
 from typing import Any
 
 import polars as pl
 
-from qslogs.error_classes import classify_error
 from qslogs.parsers.script_log_lines import LINES_SCHEMA, split_batch
+from qslogs.parsers.script_log_model import (
+    SUMMARY_SCHEMA,
+    ErrorLine,
+    Outcome,
+    ScriptLogSummary,
+    TableFetch,
+    summaries_frame,
+)
 from qslogs.parsers.script_log_statements import (
     Connect,
     connects,
+    lib_connections,
     parse_executed_by,
     parse_header,
     running_statement,
     tables_frame,
 )
-from qslogs.timeutil import NAIVE_DATETIME
 
 __all__ = [
     "LINES_SCHEMA", "SUMMARY_SCHEMA", "ErrorLine", "Outcome", "ScriptBatch", "ScriptLog", "ScriptLogSummary",
@@ -51,86 +57,6 @@ _GUID = re.compile(r"[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}
 _ERROR = r"(?i)^\s*error:"
 
 
-def _help(text: str) -> Any:
-    """A dataclass field documented with help text (a test checks every field has some)."""
-    return field(metadata={"help": text})
-
-
-class Outcome(StrEnum):
-    """How a reload ended, as far as its script log tells."""
-
-    SUCCESS = "success"
-    FAILED = "failed"
-    INCOMPLETE = "incomplete"
-
-
-@dataclass(frozen=True)
-class ErrorLine:
-    """One ``Error:`` line (joined with its continuation lines) and where it is in the file."""
-
-    line_no: int = _help("1-based physical line in the file")
-    text: str = _help("the line's text after the prefix, e.g. Error: Field 'X' not found")
-
-
-@dataclass(frozen=True)
-class TableFetch:
-    """One ``N lines fetched`` message and the table/statement it belongs to."""
-
-    table: str | None = _help("the label of the LOAD (Users:), or the Concatenate/Join target")
-    statement: str | None = _help("first line of the LOAD/SELECT/SQL statement before it")
-    script_line: int | None = _help("script line number of that statement line")
-    line_no: int = _help("physical line of the lines-fetched message")
-    fields_found: int | None = _help("N of the N fields found message before it")
-    lines_fetched: int | None = _help("rows loaded (N of N lines fetched)")
-
-
-@dataclass(frozen=True)
-class ScriptLogSummary:
-    """One script log in one row: identity, timing, user, outcome, root cause, connections, tables."""
-
-    source_file: str = _help("the file as named in the bundle")
-    app_id: str | None = _help("AppId from the file name (the GUID before the first dot)")
-    name_time: datetime | None = _help("time in the file name; informational, not trusted")
-    start: datetime | None = _help("naive local time of Execution started. (else first line)")
-    end: datetime | None = _help("time of Execution finished. (else the last line)")
-    duration_s: float | None = _help("end minus start, in seconds")
-    utc_offset_minutes: int | None = _help("offset of .NET-style line times, if any")
-    server_version: str | None = _help("Qlik Sense Server Version from the header")
-    executed_by: str | None = _help("Reload Executed By, raw")
-    user_directory: str | None = _help("user directory of the user who ran the reload")
-    user_id: str | None = _help("user id of the user who ran the reload")
-    is_scheduled: bool | None = _help("run by INTERNAL\\sa_scheduler (a task)")
-    header: dict[str, str] = _help("every header key and value (unknown keys kept)")
-    outcome: Outcome = _help("success, failed or incomplete (no Execution finished.)")
-    errors: tuple[ErrorLine, ...] = _help("every Error: line, in order")
-    root_cause: str | None = _help("the first Error: line (failed or incomplete logs)")
-    root_cause_line_no: int | None = _help("its physical line")
-    root_cause_script_line: int | None = _help("script line no. of the last statement line before it")
-    running_statement: str | None = _help("the statement running then, its lines joined by LF")
-    connection: str | None = _help("connection in effect: last CONNECT before the root cause, else the last")
-    connection_masked: bool = _help("that CONNECT was masked (*** CONNECT TO ***)")
-    connections: tuple[str, ...] = _help("every connection name, in order of first use")
-    tables: tuple[TableFetch, ...] = _help("every lines-fetched message with its table")
-    rows_fetched_total: int = _help("sum of lines fetched")
-    error_class: str | None = _help("class of the root cause (qslogs.error_classes)")
-    error_hint: str | None = _help("plain-language hint for that class and connection")
-    physical_lines: int = _help("lines in the file (= parsed + continuation + bad lines)")
-    bad_line_count: int = _help("lines set aside as bad lines")
-    continuation_lines: int = _help("unprefixed lines kept as continuations")
-    invalid_utf8_lines: int = _help("lines holding bytes that are not UTF-8 (replaced)")
-    has_bom: bool = _help("the file starts with a UTF-8 BOM")
-
-    def as_row(self) -> dict[str, Any]:
-        """The summary as one row of :data:`SUMMARY_SCHEMA` (header as a JSON object string)."""
-        row = {name: getattr(self, name) for name in SUMMARY_SCHEMA}
-        row["outcome"] = self.outcome.value
-        row["header"] = json.dumps(self.header, ensure_ascii=False)
-        row["errors"] = [{"line_no": e.line_no, "text": e.text} for e in self.errors]
-        row["connections"] = list(self.connections)
-        row["tables"] = [vars(t).copy() for t in self.tables]
-        return row
-
-
 @dataclass(frozen=True)
 class ScriptLog:
     """One parsed script log: its lines, the lines set aside, and the summary."""
@@ -138,31 +64,6 @@ class ScriptLog:
     lines: pl.DataFrame
     bad_lines: pl.DataFrame
     summary: ScriptLogSummary
-
-
-_TABLE_STRUCT = pl.Struct({
-    "table": pl.String(), "statement": pl.String(), "script_line": pl.Int32(), "line_no": pl.Int64(),
-    "fields_found": pl.Int64(), "lines_fetched": pl.Int64(),
-})
-#: Schema of :func:`summaries_frame`, one column per :class:`ScriptLogSummary` field.
-SUMMARY_SCHEMA: dict[str, pl.DataType] = {
-    "source_file": pl.String(), "app_id": pl.String(), "name_time": NAIVE_DATETIME, "start": NAIVE_DATETIME,
-    "end": NAIVE_DATETIME, "duration_s": pl.Float64(), "utc_offset_minutes": pl.Int32(),
-    "server_version": pl.String(), "executed_by": pl.String(), "user_directory": pl.String(),
-    "user_id": pl.String(), "is_scheduled": pl.Boolean(), "header": pl.String(), "outcome": pl.String(),
-    "errors": pl.List(pl.Struct({"line_no": pl.Int64(), "text": pl.String()})),
-    "root_cause": pl.String(), "root_cause_line_no": pl.Int64(), "root_cause_script_line": pl.Int32(),
-    "running_statement": pl.String(), "connection": pl.String(), "connection_masked": pl.Boolean(),
-    "connections": pl.List(pl.String()), "tables": pl.List(_TABLE_STRUCT), "rows_fetched_total": pl.Int64(),
-    "error_class": pl.String(), "error_hint": pl.String(), "physical_lines": pl.Int64(),
-    "bad_line_count": pl.Int64(), "continuation_lines": pl.Int64(), "invalid_utf8_lines": pl.Int64(),
-    "has_bom": pl.Boolean(),
-}
-
-
-def summaries_frame(summaries: Iterable[ScriptLogSummary]) -> pl.DataFrame:
-    """Stack the summaries of many script logs into one frame of :data:`SUMMARY_SCHEMA`."""
-    return pl.DataFrame([summary.as_row() for summary in summaries], schema=SUMMARY_SCHEMA)
 
 
 def app_id_and_name_time(source_file: str) -> tuple[str | None, datetime | None]:
@@ -204,6 +105,10 @@ class ScriptBatch:
     """Earliest line time per file (naive local)."""
     last_times: list[datetime | None]
     """Latest line time per file (naive local)."""
+    first_utc: list[datetime | None] = field(default_factory=list)
+    """Earliest line time per file in UTC, from the lines' own offsets (null for the classic form)."""
+    last_utc: list[datetime | None] = field(default_factory=list)
+    """Latest line time per file in UTC, from the lines' own offsets (null for the classic form)."""
 
     def log(self, index: int) -> ScriptLog:
         """The ``index``-th file of the batch as one :class:`ScriptLog`."""
@@ -259,13 +164,21 @@ def parse_script_logs(files: Sequence[tuple[bytes, str]], *, strict: bool = Fals
         bad_counts=[bad_counts.get(i, 0) for i in range(len(files))],
         first_times=[row["min_time"] for row in rows],
         last_times=[row["max_time"] for row in rows],
+        first_utc=[_aware(row["min_utc"]) for row in rows],
+        last_utc=[_aware(row["max_utc"]) for row in rows],
     )
 
 
 _EMPTY_FILE: dict[str, Any] = {
     "first_time": None, "last_time": None, "started": None, "finished": None, "failed": False,
-    "continuation_lines": 0, "n_lines": 0, "min_time": None, "max_time": None,
+    "continuation_lines": 0, "n_lines": 0, "min_time": None, "max_time": None, "min_utc": None, "max_utc": None,
+    "first_utc": None, "last_utc": None, "started_utc": None, "finished_utc": None,
 }
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    """A naive UTC datetime from polars as an aware one (``None`` stays ``None``)."""
+    return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
 
 
 def _per_file(lines: pl.DataFrame) -> dict[int, dict[str, Any]]:
@@ -274,11 +187,19 @@ def _per_file(lines: pl.DataFrame) -> dict[int, dict[str, Any]]:
     said = pl.when(message).then(
         pl.col("text").str.strip_chars().str.strip_chars_end(".").str.to_lowercase()
     )
-    rows = lines.with_columns(said=said).group_by("file").agg(
+    # The modern form writes each line's own offset: local time minus offset is the exact UTC instant.
+    utc = pl.col("time") - pl.duration(minutes=pl.col("utc_offset_minutes"))
+    rows = lines.with_columns(said=said, utc=utc).group_by("file").agg(
         first_time=pl.col("time").first(),
         last_time=pl.col("time").last(),
         started=pl.col("time").filter(pl.col("said") == "execution started").first(),
         finished=pl.col("time").filter(pl.col("said") == "execution finished").last(),
+        first_utc=pl.col("utc").first(),
+        last_utc=pl.col("utc").last(),
+        started_utc=pl.col("utc").filter(pl.col("said") == "execution started").first(),
+        finished_utc=pl.col("utc").filter(pl.col("said") == "execution finished").last(),
+        min_utc=pl.col("utc").min(),
+        max_utc=pl.col("utc").max(),
         failed=(pl.col("said") == "execution failed").any(),
         continuation_lines=pl.col("continuation").sum().cast(pl.Int64),
         n_lines=pl.len().cast(pl.Int64),
@@ -344,6 +265,14 @@ def _running_statements(lines: pl.DataFrame, roots: dict[int, ErrorLine]) -> dic
     return {file: running_statement(parts[(file,)], root.line_no) for file, root in roots.items()}
 
 
+def _duration(start: datetime | None, end: datetime | None, start_utc: datetime | None,
+              end_utc: datetime | None) -> float | None:
+    """Seconds from start to end: on the UTC line when both ends carry offsets (a DST change mid-reload)."""
+    if start_utc is not None and end_utc is not None:
+        return (end_utc - start_utc) / timedelta(seconds=1)
+    return (end - start).total_seconds() if start is not None and end is not None else None
+
+
 def _summary(
     source_file: str, row: dict[str, Any], header_texts: list[str], errors: tuple[ErrorLine, ...],
     root: ErrorLine | None, statement: tuple[int | None, str | None], all_connects: list[Connect],
@@ -353,6 +282,8 @@ def _summary(
     app_id, name_time = app_id_and_name_time(source_file)
     start = row["started"] if row["started"] is not None else row["first_time"]
     end = row["finished"] if row["finished"] is not None else row["last_time"]
+    start_utc = _aware(row["started_utc"] if row["started"] is not None else row["first_utc"])
+    end_utc = _aware(row["finished_utc"] if row["finished"] is not None else row["last_utc"])
     outcome = _outcome(row)
     header = parse_header(header_texts)
     executed_by = header.get("Reload Executed By")
@@ -360,25 +291,22 @@ def _summary(
     version = header.get("Qlik Sense Server Version") or next(
         (v for k, v in header.items() if k.endswith("Version") and not k.startswith("MDAC")), None
     )
-    in_effect = [c for c in all_connects if root is None or c.line_no < root.line_no]
-    current = in_effect[-1] if in_effect else None
-    connection = current.name if current else None
-    error_class: str | None = None
-    error_hint: str | None = None
-    if root is not None:
-        classified = classify_error(root.text, connection)
-        error_class, error_hint = classified.name, classified.hint
-    elif outcome is Outcome.FAILED:
-        classified = classify_error("", connection)
-        error_class, error_hint = classified.name, "The reload failed without an Error: line in its log."
     script_line, running = statement
+    # A lib:// path in the error line, else in the running statement, names its folder connection;
+    # otherwise the connection in effect is the last CONNECT TO before the error.
+    in_statement = (lib_connections(root.text) or lib_connections(running or "")) if root is not None else []
+    in_effect = [c for c in all_connects if not c.lib and (root is None or c.line_no < root.line_no)]
+    current = in_effect[-1] if in_effect else None
+    connection = in_statement[0] if in_statement else current.name if current else None
     return ScriptLogSummary(
         source_file=source_file,
         app_id=app_id,
         name_time=name_time,
         start=start,
         end=end,
-        duration_s=(end - start).total_seconds() if start is not None and end is not None else None,
+        start_utc=start_utc,
+        end_utc=end_utc,
+        duration_s=_duration(start, end, start_utc, end_utc),
         server_version=version,
         executed_by=executed_by,
         user_directory=directory,
@@ -393,12 +321,10 @@ def _summary(
         root_cause_script_line=script_line,
         running_statement=running,
         connection=connection,
-        connection_masked=bool(current and current.masked),
+        connection_masked=bool(current and current.masked and not in_statement),
         connections=tuple(dict.fromkeys(c.name for c in all_connects if c.name)),
         tables=tables,
         rows_fetched_total=sum(t.lines_fetched or 0 for t in tables),
-        error_class=error_class,
-        error_hint=error_hint,
         continuation_lines=row["continuation_lines"],
         **counts,
     )

@@ -379,11 +379,21 @@ def _manual(manual: list[dict[str, Any]]) -> Block:
     )
 
 
+def _start_shown(row: dict[str, Any]) -> dict[str, Any]:
+    """The row with ``start_shown``: its UTC start, or its local start saying the offset is unknown."""
+    if row.get("start_utc") or not row.get("start"):
+        return {**row, "start_shown": row.get("start_utc")}
+    local = str(row["start"]).replace("T", " ")[:19]
+    return {**row, "start_shown": f"{local} ({row.get('time_basis') or 'local time, offset unknown'})"}
+
+
 def _script_logs(logs: list[dict[str, Any]]) -> Block:
+    logs = [_start_shown(row) for row in logs]
     table = make_table(
         "t-reloads-scripts",
         [
-            Column("start_utc", "Start", "ts"),
+            Column("start_shown", "Start", "ts", help="UTC; a classic script log whose node offset is unknown "
+                   "shows its local time and says so"),
             Column("source_file", "Script log", "code"),
             Column("host", "Node"),
             Column("user", "Executed by"),
@@ -394,7 +404,7 @@ def _script_logs(logs: list[dict[str, Any]]) -> Block:
             Column("rows_fetched_total", "Rows", "int"),
             Column("manual", "Manual", "bool"),
         ],
-        sorted(logs, key=lambda r: str(r.get("start_utc") or ""), reverse=True),
+        sorted(logs, key=lambda r: str(r.get("start_utc") or r.get("start") or ""), reverse=True),
         ts="start_utc",
         sort="start_utc descending",
         limit=SCRIPT_LOG_ROWS,
