@@ -13,7 +13,8 @@ if TYPE_CHECKING:
     from qslogs.bundle import Limits, open_bundle
     from qslogs.errors import BundleError, ParseError, QslogsError, QvdError, ReportError
     from qslogs.frames import Frames, load_frames
-    from qslogs.report import render_report, write_report
+    from qslogs.pipeline import write_report
+    from qslogs.report import render_report
 
 #: Imported on first use, so ``qslogs`` starts (and answers Ctrl-C) before polars is loaded.
 _LAZY = {
@@ -27,7 +28,7 @@ _LAZY = {
     "Frames": "qslogs.frames",
     "load_frames": "qslogs.frames",
     "render_report": "qslogs.report",
-    "write_report": "qslogs.report",
+    "write_report": "qslogs.pipeline",
 }
 
 

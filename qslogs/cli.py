@@ -22,22 +22,8 @@ from typing import Any
 
 import click
 
-from qslogs.commands import COMMAND_MODULES, activity, fleet, inspect, license, parse, qvd, reloads, report
-from qslogs.commands.options import (  # noqa: F401  # re-exported for commands that decorate @cli.command()
-    LIMITS_KEY,
-    as_utc,
-    bundle_paths,
-    capacity_options,
-    json_option,
-    load,
-    parse_limits,
-    progress_bar,
-    quiet_option,
-    qvd_options,
-    require_usable,
-    strict_option,
-    time_window_options,
-)
+from qslogs.commands import activity, fleet, inspect, license, parse, qvd, reloads, report
+from qslogs.commands.options import parse_limits
 from qslogs.errors import QslogsError
 
 EPILOG = """\b
@@ -126,14 +112,3 @@ def main() -> None:
     except KeyboardInterrupt:  # between click's own steps, outside any command
         click.echo("interrupted", err=True)
         sys.exit(130)
-
-
-def _register_commands() -> None:
-    """Modules listed in COMMAND_MODULES that decorate ``@cli.command()`` themselves (older style)."""
-    import importlib
-
-    for name in COMMAND_MODULES:
-        importlib.import_module(f"qslogs.commands.{name}")
-
-
-_register_commands()

@@ -370,3 +370,34 @@ def test_spark_sql_finds_the_failing_license_monitors_and_why(
         spark.sql(view)
     rows = [row.asDict() for row in spark.sql(query).collect()]
     check_failing_lm_rows([{k: row[k] for k in QUERY_COLUMNS} for row in rows], fleet)
+
+
+@pytest.mark.slow
+def test_fleet_carries_each_planted_monitor_verdict(tmp_path: Path) -> None:
+    """Three sites planted by the generator's scenarios: the License Monitor healthy, failing with a 401 for its
+    last 8 hourly runs, and stale. Every default bundle also holds a node on a modern release (script logs with
+    their own UTC offset), so this fleet covers both script-log forms."""
+    from qslogs_synth import generate_bundle
+
+    folder = tmp_path / "bundles"
+    folder.mkdir()
+    for scenario in ("healthy", "failing", "stale"):
+        shutil.move(str(generate_bundle(tmp_path / f"gen-{scenario}", scenario=scenario)), folder / scenario)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(cli, ["fleet", "-q", str(folder), "-o", str(out), "--json", "--workers", "2"])
+    assert result.exit_code == 0, result.output
+    sites = {s["site"]: s for s in json.loads(result.output)["sites"]}
+    verdicts = {name: {m["name"]: m["verdict"] for m in s["monitoring_apps"]} for name, s in sites.items()}
+    assert verdicts == {
+        "failing": {"License Monitor": "failing", "Operations Monitor": "ok"},
+        "healthy": {"License Monitor": "ok", "Operations Monitor": "ok"},
+        "stale": {"License Monitor": "stale", "Operations Monitor": "ok"},
+    }
+    lm = next(m for m in sites["failing"]["monitoring_apps"] if m["name"] == "License Monitor")
+    assert lm["failures_since_success"] == 8
+    assert (lm["root_cause"]["class"], lm["root_cause"]["connection"]) == ("auth", "monitor_apps_REST_license_user")
+    assert sites["failing"]["findings"]["critical"] == 1 and sites["healthy"]["findings"]["critical"] == 0
+    assert sites["stale"]["findings"]["critical"] >= 1
+    rows = duckdb.sql(FAILING_LM_DUCKDB.replace("{fleet}", out.as_posix())).fetchall()
+    assert [(r[0], r[1]) for r in rows] == [("failing", "failing"), ("stale", "stale")]
+    assert "monitor_apps_REST_license_user" in (out / "fleet.html").read_text(encoding="utf-8")

@@ -20,6 +20,7 @@ from qslogs.analyses import AnalysisOptions, AnalysisResult, registry, run_analy
 from qslogs.cli import cli
 from qslogs.findings import Finding, Severity
 from qslogs.frames import Frames, load_frames
+from qslogs.redact_frames import learn_frames
 from qslogs.report import Redactor, render_report
 from tests.conftest import SAMPLE_BUNDLE
 from tests.test_activity import write_activity_bundle
@@ -253,7 +254,7 @@ def test_redaction_leaves_no_original_name_on_the_sample(
     assert {"sense01", "sense02", "corp", "karin.nilsson"} <= {n.lower() for n in names}
     assert leaks(sample_html, names), "the plain report names people and hosts"
     redactor = Redactor.create()
-    redactor.learn_frames(sample_frames)
+    learn_frames(redactor, sample_frames)
     out = render_report(
         sample_results,
         tmp_path / "r.html",

@@ -14,6 +14,7 @@ from click.testing import CliRunner
 from qslogs.analyses import run_analyses
 from qslogs.cli import cli
 from qslogs.frames import Frames, load_frames
+from qslogs.redact_frames import learn_frames
 from qslogs.report import Redactor, render_report
 from tests.logfiles import GUID, TASK_EXECUTION, TRACE_SYSTEM, dotnet_file, trace_row
 from tests.test_activity import write_activity_bundle
@@ -252,7 +253,7 @@ def test_redacted_tables_keep_their_shape(tmp_path: Path) -> None:
     frames = load_frames([write_activity_bundle(tmp_path)])
     results = run_analyses(frames)
     r = Redactor.create("x")
-    r.learn_frames(frames)
+    learn_frames(r, frames)
     redacted = r.results(results)
     assert set(redacted) == set(results)
     for name, result in results.items():

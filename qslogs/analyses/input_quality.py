@@ -14,9 +14,9 @@ from typing import Any
 import polars as pl
 
 from qslogs.analyses.base import Analysis, AnalysisOptions, AnalysisResult
-from qslogs.export import to_jsonable
 from qslogs.findings import Finding, Severity
 from qslogs.frames import Frames
+from qslogs.jsonable import to_jsonable
 from qslogs.schemas import BAD_LINE_SCHEMA
 from qslogs.timeutil import UTC_DATETIME
 from qslogs.words import plural

@@ -14,9 +14,9 @@ from typing import Any
 import polars as pl
 
 from qslogs.analyses.license_events import LICENSE_LOG
-from qslogs.export import to_jsonable
 from qslogs.findings import Finding, Severity
 from qslogs.frames import Frames
+from qslogs.jsonable import to_jsonable
 from qslogs.words import plural, when
 
 #: Logs whose ``ServiceUser`` column names the services' Windows account (Trace family, §7.1).

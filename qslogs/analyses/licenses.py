@@ -45,9 +45,9 @@ from qslogs.analyses.license_timeline import (
     recent_changes,
     unused_allocations,
 )
-from qslogs.export import to_jsonable
 from qslogs.findings import Finding, Severity
 from qslogs.frames import Frames
+from qslogs.jsonable import to_jsonable
 from qslogs.words import plural
 
 NAME = "licenses"

@@ -14,9 +14,9 @@ from typing import Any
 
 import polars as pl
 
-from qslogs.export import to_jsonable
 from qslogs.findings import Finding, Severity
 from qslogs.frames import Frames
+from qslogs.jsonable import to_jsonable
 from qslogs.timeutil import UTC_DATETIME, qlik_ts
 from qslogs.words import plural, when
 

@@ -15,7 +15,6 @@ import polars as pl
 
 from qslogs.analyses.reload_health import age_words, hours_between
 from qslogs.analyses.run_outcome import NOTE_NOT_COLLECTED
-from qslogs.export import to_jsonable
 from qslogs.findings import (
     PERSISTENT,
     SEVERITY_ORDER,
@@ -25,6 +24,7 @@ from qslogs.findings import (
     cause_persistence,
     severity_for,
 )
+from qslogs.jsonable import to_jsonable
 from qslogs.words import plural
 
 

@@ -41,9 +41,9 @@ from qslogs.analyses.script_link import (
     script_summaries,
 )
 from qslogs.analyses.task_runs import task_runs
-from qslogs.export import to_jsonable
 from qslogs.findings import Severity
 from qslogs.frames import Frames
+from qslogs.jsonable import to_jsonable
 
 NAME = "reloads"
 #: Keys of every object in ``runs`` (the first fourteen are the documented contract of ``--json``).

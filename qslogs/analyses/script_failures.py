@@ -20,8 +20,8 @@ import polars as pl
 
 from qslogs.analyses.reload_findings import cause_phrase, short_time
 from qslogs.analyses.script_link import TIME_BASIS_UNKNOWN
-from qslogs.export import to_jsonable
 from qslogs.findings import Finding, Severity
+from qslogs.jsonable import to_jsonable
 
 #: Connections of the License Monitor app (a prefix of the monitoring apps' REST connections).
 LICENSE_MONITOR_CONNECTIONS = "monitor_apps_rest_license"

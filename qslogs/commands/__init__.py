@@ -2,8 +2,5 @@
 
 To add one: write ``qslogs/commands/<name>.py`` with a ``@click.command()`` using the shared options
 of :mod:`qslogs.commands.options`, and add it to the ``cli.add_command`` list in :mod:`qslogs.cli`
-(one line). A module that decorates ``@cli.command()`` itself can instead be named in
-:data:`COMMAND_MODULES`.
+(one line).
 """
-
-COMMAND_MODULES: tuple[str, ...] = ()

@@ -161,23 +161,13 @@ def load(paths: tuple[Path, ...], strict: bool, quiet: bool) -> Frames:
     limits = ctx.find_root().meta.get(LIMITS_KEY) if ctx else None
     with progress_bar(quiet) as progress:
         frames = load_frames(list(paths), strict=strict, limits=limits, progress=progress)
+    from qslogs.pipeline import require_usable  # the library rule; imported late, it loads the analyses
+
     require_usable(frames, paths)
     since, until = ctx.meta.get(WINDOW_KEY, (None, None)) if ctx else (None, None)
     if note := outside_bundle(since, until, *frames.time_span):
         click.echo(f"Warning: {note}", err=True)
     return frames
-
-
-def require_usable(frames: Frames, paths: tuple[Path, ...] | list[Path]) -> None:
-    """Raise :class:`BundleError` (exit 3) when nothing in the input was a readable Qlik Sense log or dump."""
-    if frames.meta or frames.files.filter(frames.files["status"].is_in(["parsed", "duplicate"])).height:
-        return
-    named = ", ".join(str(p) for p in paths)
-    why = [f"{i.path}: {i.reason}" for i in frames.file_issues[:3]]
-    rows = frames.files.head(max(0, 3 - len(why))).iter_rows(named=True)
-    why += [f"{r['path']}: {r['note'] or r['status']}" for r in rows]
-    detail = "; ".join(why) if why else "no files"
-    raise BundleError(f"{named}: not a Qlik Sense log bundle: no log file could be read ({detail})")
 
 
 def parse_limits(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> Limits:

@@ -18,7 +18,7 @@ from qslogs.commands.options import (
     time_window_options,
 )
 from qslogs.outputs import check_report_target, is_stdout
-from qslogs.report import write_report
+from qslogs.pipeline import write_report
 from qslogs.report.filters import fmt_bytes
 
 

@@ -72,19 +72,20 @@ def _failed(site: Site, error: str) -> dict[str, pa.Table]:
 
 def _analyse(site: Site, options: FleetOptions) -> dict[str, AnalysisResult]:
     """Load, analyse, (redact,) render: the calls of ``qslogs report``."""
-    from qslogs.commands.options import require_usable
-    from qslogs.report.api import window_text
-    from qslogs.report.redact import Redactor
+    from qslogs.pipeline import require_usable, window_text
+    from qslogs.redact import Redactor
+    from qslogs.redact_frames import redact_bundle
     from qslogs.report.render import build_context, render_html, write_text
 
     frames = load_frames([Path(site.path)], strict=options.strict, limits=options.limits)
     require_usable(frames, [Path(site.path)])
     analysis = options.analysis()
+    redactor = Redactor.create(None) if options.redact else None
+    if redactor is not None:
+        frames = redact_bundle(redactor, frames)  # as `report --redact`: names replaced before any analysis
     results = run_analyses(frames, analysis)
     sources = list(frames.sources)
-    if options.redact:
-        redactor = Redactor.create(None)
-        redactor.learn_frames(frames)
+    if redactor is not None:
         results = redactor.results(results)
         sources = [redactor.text(s) for s in sources]
     context = build_context(results, title=f"{site.name}: Qlik Sense log report", sources=sources,

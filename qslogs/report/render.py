@@ -22,9 +22,9 @@ from markupsafe import Markup
 from qslogs.analyses.base import AnalysisResult
 from qslogs.errors import ReportError
 from qslogs.outputs import write_text
+from qslogs.redact import Redactor
 from qslogs.report.filters import FILTERS, fmt_ts, plural, ts_ms
 from qslogs.report.model import Callout, ReportContext, Section
-from qslogs.report.redact import Redactor
 from qslogs.report.section_activity import activity_section
 from qslogs.report.section_bundle import bundle_section
 from qslogs.report.section_licenses import licenses_section

@@ -24,10 +24,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-import polars as pl
-
 from qslogs.analyses.base import AnalysisResult
-from qslogs.frames import Frames
 
 KINDS = {"user": "user", "dir": "dir", "host": "host", "ip": "ip", "domain": "domain", "email": "email",
          "input": "input"}
@@ -176,52 +173,6 @@ class Redactor:
             return
         self.names[kind].add(text.lower())
         self._regex = None
-
-    def learn_frames(self, frames: Frames) -> None:
-        """Names from the structured columns of every frame (users of INTERNAL excluded)."""
-        host_values = frames.files["host"].drop_nulls().unique().to_list()
-        for name in host_values:
-            self.add("host", name)
-        for kind in frames.frames:
-            self._learn_kind(frames.lazy(kind), set(frames.columns(kind)))
-
-    def _learn_kind(self, lazy: pl.LazyFrame, cols: set[str]) -> None:
-        """Names from one kind's columns; only the distinct values of those columns are read."""
-
-        def distinct(*names: str) -> pl.DataFrame:
-            return lazy.select(*names).unique(maintain_order=True).drop_nulls().collect()
-
-        for col in cols & {"Hostname", "ExecutingNodeName", "TargetHost", "host"}:
-            for value in distinct(col).to_series().to_list():
-                self.add("host", value)
-        for col in cols & {"ClientIp", "IpAddress", "ClientHostAddress"}:
-            for value in distinct(col).to_series().to_list():
-                self.add("ip", value)
-        for dir_col, user_col in (
-            ("UserDirectory", "UserId"),
-            ("ActiveUserDirectory", "ActiveUserId"),
-            ("user_directory", "user_id"),
-        ):
-            if {dir_col, user_col} <= cols:
-                for directory, user in distinct(dir_col, user_col).iter_rows():
-                    if str(directory).strip().lower() != "internal":
-                        self.add("dir", directory)
-                        self.add("user", user)
-        for col in cols & {"UserName", "User", "AuthUser", "executed_by"}:
-            for value in distinct(col).to_series().to_list():
-                if not str(value).upper().startswith("INTERNAL\\"):
-                    self.add("user", value)
-        for col in cols & {"ProductVersion", "Version", "EngineVersion", "Exe Version", "server_version"}:
-            self.safe.update(v.lower() for v in distinct(col).to_series().to_list())
-        if "Authenticated User" in cols:
-            pairs = distinct("Authenticated User").select(
-                pl.col("Authenticated User").str.extract(r"UserDirectory=([^;]+)", 1).str.strip_chars().alias("d"),
-                pl.col("Authenticated User").str.extract(r"UserId=([^;]+)", 1).str.strip_chars().alias("u"),
-            ).drop_nulls()
-            for directory, user in pairs.iter_rows():
-                if directory.lower() != "internal":
-                    self.add("dir", directory)
-                    self.add("user", user)
 
     def learn_values(self, value: Any, key: str = "") -> None:
         """Names from the results themselves: values under keys like ``host``, ``user``, ``ip``."""

@@ -1,4 +1,7 @@
-"""``write_report``: the one call behind ``qslogs report`` (frames → analyses → HTML file)."""
+"""``write_report``: the one call behind ``qslogs report`` (frames → redaction → analyses → HTML file).
+
+It sits above the layers it joins, so the report itself never sees frames.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +11,11 @@ from datetime import datetime
 from pathlib import Path
 
 from qslogs.analyses import AnalysisOptions, run_analyses
+from qslogs.errors import BundleError
 from qslogs.frames import Frames
 from qslogs.outputs import is_stdout
-from qslogs.report.redact import Redactor
-from qslogs.report.redact_frames import redact_bundle
+from qslogs.redact import Redactor
+from qslogs.redact_frames import redact_bundle
 from qslogs.report.render import render_report
 
 
@@ -50,7 +54,7 @@ def write_report(
     """Run every registered analysis over ``frames`` and write the HTML report to ``out``.
 
     With ``redact``, names are learnt from every source of the bundle and replaced in the frames before
-    any analysis runs (:mod:`qslogs.report.redact_frames`), then once more in the results.
+    any analysis runs (:mod:`qslogs.redact_frames`), then once more in the results.
     """
     started = time.perf_counter()
     options = options or AnalysisOptions()
@@ -80,3 +84,15 @@ def write_report(
         analyses=list(results),
         seconds=round(time.perf_counter() - started, 3),
     )
+
+
+def require_usable(frames: Frames, paths: tuple[Path, ...] | list[Path]) -> None:
+    """Raise :class:`BundleError` (exit 3) when nothing in the input was a readable Qlik Sense log or dump."""
+    if frames.meta or frames.files.filter(frames.files["status"].is_in(["parsed", "duplicate"])).height:
+        return
+    named = ", ".join(str(p) for p in paths)
+    why = [f"{i.path}: {i.reason}" for i in frames.file_issues[:3]]
+    rows = frames.files.head(max(0, 3 - len(why))).iter_rows(named=True)
+    why += [f"{r['path']}: {r['note'] or r['status']}" for r in rows]
+    detail = "; ".join(why) if why else "no files"
+    raise BundleError(f"{named}: not a Qlik Sense log bundle: no log file could be read ({detail})")

@@ -21,7 +21,7 @@ import polars as pl
 
 from qslogs.findings import FileIssue
 from qslogs.frames import Frames
-from qslogs.report.redact import Redactor
+from qslogs.redact import Redactor
 
 _HOST = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,62})(?:\.[A-Za-z0-9-]{1,63})*"
 #: Where a host name stands in free text: archived-log folders, UNC paths, URLs.
@@ -76,10 +76,58 @@ def learn_inputs(redactor: Redactor, sources: list[str]) -> None:
                 redactor.add("input", value)
 
 
+def learn_frames(redactor: Redactor, frames: Frames) -> None:
+    """Names from the structured columns of every frame (users of INTERNAL excluded)."""
+    host_values = frames.files["host"].drop_nulls().unique().to_list()
+    for name in host_values:
+        redactor.add("host", name)
+    for kind in frames.frames:
+        _learn_kind(redactor, frames.lazy(kind), set(frames.columns(kind)))
+
+
+def _learn_kind(redactor: Redactor, lazy: pl.LazyFrame, cols: set[str]) -> None:
+    """Names from one kind's columns; only the distinct values of those columns are read."""
+
+    def distinct(*names: str) -> pl.DataFrame:
+        return lazy.select(*names).unique(maintain_order=True).drop_nulls().collect()
+
+    for col in cols & {"Hostname", "ExecutingNodeName", "TargetHost", "host"}:
+        for value in distinct(col).to_series().to_list():
+            redactor.add("host", value)
+    for col in cols & {"ClientIp", "IpAddress", "ClientHostAddress"}:
+        for value in distinct(col).to_series().to_list():
+            redactor.add("ip", value)
+    for dir_col, user_col in (
+        ("UserDirectory", "UserId"),
+        ("ActiveUserDirectory", "ActiveUserId"),
+        ("user_directory", "user_id"),
+    ):
+        if {dir_col, user_col} <= cols:
+            for directory, user in distinct(dir_col, user_col).iter_rows():
+                if str(directory).strip().lower() != "internal":
+                    redactor.add("dir", directory)
+                    redactor.add("user", user)
+    for col in cols & {"UserName", "User", "AuthUser", "executed_by"}:
+        for value in distinct(col).to_series().to_list():
+            if not str(value).upper().startswith("INTERNAL\\"):
+                redactor.add("user", value)
+    for col in cols & {"ProductVersion", "Version", "EngineVersion", "Exe Version", "server_version"}:
+        redactor.safe.update(v.lower() for v in distinct(col).to_series().to_list())
+    if "Authenticated User" in cols:
+        pairs = distinct("Authenticated User").select(
+            pl.col("Authenticated User").str.extract(r"UserDirectory=([^;]+)", 1).str.strip_chars().alias("d"),
+            pl.col("Authenticated User").str.extract(r"UserId=([^;]+)", 1).str.strip_chars().alias("u"),
+        ).drop_nulls()
+        for directory, user in pairs.iter_rows():
+            if directory.lower() != "internal":
+                redactor.add("dir", directory)
+                redactor.add("user", user)
+
+
 def learn_bundle(redactor: Redactor, frames: Frames) -> None:
     """Teach ``redactor`` every name the bundle holds (see the module docstring)."""
     learn_inputs(redactor, frames.sources)
-    redactor.learn_frames(frames)
+    learn_frames(redactor, frames)
     for path in frames.files["path"].to_list():
         learn_path(redactor, path)
     for issue in frames.file_issues:
