@@ -151,47 +151,9 @@ def attribute_failures(
         .then(pl.col("log_root"))
         .otherwise(sched_cause)
     )
-    error_class = (
-        pl.when(~(failed | aborted))
-        .then(None)
-        .when(aborted)
-        .then(pl.lit("aborted"))
-        .when(kind == "initiation")
-        .then(pl.lit("initiation"))
-        .when(log_error)
-        .then(pl.col("log_class"))
-        .when(sched_cause.is_not_null())
-        .then(error_class_expr(sched_cause))
-        .when(kind == "script")
-        .then(pl.lit("unknown"))
-        .otherwise(None)
-    )
-    hint = (
-        pl.when(error_class.is_null())
-        .then(None)
-        .when(aborted)
-        .then(pl.lit(CLASS_HINTS["aborted"]))
-        .when(kind == "initiation")
-        .then(pl.lit(CLASS_HINTS["initiation"]))
-        .when(log_error)
-        .then(pl.col("log_hint"))
-        .otherwise(
-            pl.coalesce(error_hint_expr(sched_cause, pl.col("connection")), pl.lit(CLASS_HINTS["unknown"]))
-        )
-    )
-    note = (
-        pl.when(~failed)
-        .then(None)
-        .when(kind == "initiation")
-        .then(pl.lit(NOTE_INITIATION))
-        .when(kind.is_null())
-        .then(pl.lit(NOTE_NOT_COLLECTED))
-        .when(pl.col("script_outcome") == "success")
-        .then(pl.lit(NOTE_LOG_SUCCESS))
-        .when(pl.col("script_outcome") == "incomplete")
-        .then(pl.lit(NOTE_LOG_CUT))
-        .otherwise(None)
-    )
+    error_class = _class_expr(failed, aborted, kind, log_error, sched_cause)
+    hint = _hint_expr(error_class, aborted, kind, log_error, sched_cause)
+    note = _note_expr(failed, kind)
     return frame.with_columns(
         kind.alias("failure_kind"),
         error_class.alias("error_class"),
@@ -219,3 +181,58 @@ def attribute_failures(
         .alias("running_statement"),
         note.alias("note"),
     ).drop("log_root", "log_line", "log_class", "log_hint", "sched_root", "sched_file", "sched_line")
+
+
+def _class_expr(failed: pl.Expr, aborted: pl.Expr, kind: pl.Expr, log_error: pl.Expr, sched_cause: pl.Expr) -> pl.Expr:
+    """The error class of a failed or aborted run: the script log's class, else the scheduler's cause's."""
+    return (
+        pl.when(~(failed | aborted))
+        .then(None)
+        .when(aborted)
+        .then(pl.lit("aborted"))
+        .when(kind == "initiation")
+        .then(pl.lit("initiation"))
+        .when(log_error)
+        .then(pl.col("log_class"))
+        .when(sched_cause.is_not_null())
+        .then(error_class_expr(sched_cause))
+        .when(kind == "script")
+        .then(pl.lit("unknown"))
+        .otherwise(None)
+    )
+
+
+def _hint_expr(
+    error_class: pl.Expr, aborted: pl.Expr, kind: pl.Expr, log_error: pl.Expr, sched_cause: pl.Expr
+) -> pl.Expr:
+    """What to do about the failure, from the same evidence as its class."""
+    return (
+        pl.when(error_class.is_null())
+        .then(None)
+        .when(aborted)
+        .then(pl.lit(CLASS_HINTS["aborted"]))
+        .when(kind == "initiation")
+        .then(pl.lit(CLASS_HINTS["initiation"]))
+        .when(log_error)
+        .then(pl.col("log_hint"))
+        .otherwise(
+            pl.coalesce(error_hint_expr(sched_cause, pl.col("connection")), pl.lit(CLASS_HINTS["unknown"]))
+        )
+    )
+
+
+def _note_expr(failed: pl.Expr, kind: pl.Expr) -> pl.Expr:
+    """A note where the evidence is thin: failed at initiation, script log not collected, cut or successful."""
+    return (
+        pl.when(~failed)
+        .then(None)
+        .when(kind == "initiation")
+        .then(pl.lit(NOTE_INITIATION))
+        .when(kind.is_null())
+        .then(pl.lit(NOTE_NOT_COLLECTED))
+        .when(pl.col("script_outcome") == "success")
+        .then(pl.lit(NOTE_LOG_SUCCESS))
+        .when(pl.col("script_outcome") == "incomplete")
+        .then(pl.lit(NOTE_LOG_CUT))
+        .otherwise(None)
+    )

@@ -9,7 +9,7 @@ from qslogs.analyses.base import AnalysisResult
 from qslogs.report.charts import DAY, HOUR, Series, bar_chart, line_chart, sparkline
 from qslogs.report.evidence import service_anchor
 from qslogs.report.filters import fmt_int, plural, ts_ms
-from qslogs.report.model import Block, Chart, Column, Fact, Section
+from qslogs.report.model import Block, Chart, Column, Fact, Section, Table
 from qslogs.report.sections import details, make_table
 
 #: Up to this many hours of logs, activity is shown per hour; beyond, per day.
@@ -39,22 +39,7 @@ def activity_section(result: AnalysisResult, span_hours: float | None) -> tuple[
         bucket_ms=bucket,
         y_label="records",
     )
-    # per service × host buckets: for sparklines and the date filter's recount
-    buckets: dict[str, dict[int, list[int]]] = defaultdict(dict)
-    if per_hour:
-        for r in t["levels"]:
-            cell = buckets[f"{r['service']}|{r['host']}"].setdefault(ts_ms(r["hour"]) or 0, [0, 0, 0])
-            level = r["level"]
-            cell[0] += r["count"] if level in ("ERROR", "FATAL") else 0
-            cell[1] += r["count"] if level == "WARN" else 0
-            cell[2] += r["count"]
-    else:
-        for r in t["daily"]:
-            buckets[f"{r['service']}|{r['host']}"][ts_ms(r["day"]) or 0] = [
-                r["errors"],
-                r["warnings"],
-                r["records"],
-            ]
+    buckets = _buckets(t, per_hour)
     all_times = sorted({ts_ms(r[time_key]) or 0 for r in totals})
     rows = []
     for r in t["by_service_host"]:
@@ -88,24 +73,7 @@ def activity_section(result: AnalysisResult, span_hours: float | None) -> tuple[
         agg="activity",
         caption="Counts follow the date filter; the first/last error columns cover the whole bundle.",
     )
-    messages = make_table(
-        "t-activity-messages",
-        [
-            Column("level", "Level", "severity"),
-            Column("service", "Service"),
-            Column("count", "Count", "int"),
-            Column("hosts", "Nodes"),
-            Column("first", "First", "ts"),
-            Column("last", "Last", "ts"),
-            Column("detail", "Message (numbers and ids masked; click for an example)", "details"),
-        ],
-        [{**m, "detail": details(m["message"], m["example"])} for m in t["messages"]],
-        ts="first",
-        te="last",
-        css=lambda m: "critical" if m["level"] in ("ERROR", "FATAL") else "warning",
-        caption="Messages that repeat with different numbers or ids are counted together.",
-        empty="No error or warning messages.",
-    )
+    messages = _messages_table(t["messages"])
     blocks = [
         Block(
             title="Errors and warnings over time",
@@ -129,6 +97,48 @@ def activity_section(result: AnalysisResult, span_hours: float | None) -> tuple[
         "Errors alone are not a diagnosis: Qlik services log many harmless ones; look for clusters."
     )
     return Section(id="activity", title="Activity", intro=intro, blocks=blocks), agg
+
+
+def _buckets(t: dict[str, Any], per_hour: bool) -> dict[str, dict[int, list[int]]]:
+    """Errors, warnings and records per service × node and time bucket: sparklines and the date filter's recount."""
+    buckets: dict[str, dict[int, list[int]]] = defaultdict(dict)
+    if per_hour:
+        for r in t["levels"]:
+            cell = buckets[f"{r['service']}|{r['host']}"].setdefault(ts_ms(r["hour"]) or 0, [0, 0, 0])
+            level = r["level"]
+            cell[0] += r["count"] if level in ("ERROR", "FATAL") else 0
+            cell[1] += r["count"] if level == "WARN" else 0
+            cell[2] += r["count"]
+    else:
+        for r in t["daily"]:
+            buckets[f"{r['service']}|{r['host']}"][ts_ms(r["day"]) or 0] = [
+                r["errors"],
+                r["warnings"],
+                r["records"],
+            ]
+    return buckets
+
+
+def _messages_table(messages: list[dict[str, Any]]) -> Table:
+    """The most frequent error and warning messages (numbers and ids masked so repeats group)."""
+    return make_table(
+        "t-activity-messages",
+        [
+            Column("level", "Level", "severity"),
+            Column("service", "Service"),
+            Column("count", "Count", "int"),
+            Column("hosts", "Nodes"),
+            Column("first", "First", "ts"),
+            Column("last", "Last", "ts"),
+            Column("detail", "Message (numbers and ids masked; click for an example)", "details"),
+        ],
+        [{**m, "detail": details(m["message"], m["example"])} for m in messages],
+        ts="first",
+        te="last",
+        css=lambda m: "critical" if m["level"] in ("ERROR", "FATAL") else "warning",
+        caption="Messages that repeat with different numbers or ids are counted together.",
+        empty="No error or warning messages.",
+    )
 
 
 def _sessions_block(sessions: list[dict[str, Any]], totals: list[dict[str, Any]]) -> Block | None:

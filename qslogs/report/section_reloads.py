@@ -18,11 +18,9 @@ from qslogs.report.filters import fmt_duration, fmt_int, fmt_ts, ts_ms
 from qslogs.report.log_lines import line_clock
 from qslogs.report.model import Block, Callout, Chart, Column, Section
 from qslogs.report.section_nodes import nodes_block
+from qslogs.report.section_scripts import FAILED, script_logs_block
 from qslogs.report.sections import details, make_table
 
-FAILED = ("failed", "aborted")
-#: Script logs listed at most (newest first; failed runs and manual reloads have their own tables).
-SCRIPT_LOG_ROWS = 300
 #: Tasks drawn in the durations chart at most (the ones with the most runs); one colour each.
 DURATION_SERIES = 6
 KIND_WORDS = {"script": "script", "initiation": "initiation (scheduler)"}
@@ -136,7 +134,7 @@ def reloads_section(result: AnalysisResult, data: dict[str, Any]) -> Section:
     blocks.append(_heatmap(t.get("failure_heatmap") or [], runs, meta, data))
     blocks.append(_durations(t.get("durations") or []))
     blocks.append(_manual(t.get("manual_reloads") or []))
-    blocks.append(_script_logs(t.get("script_logs") or []))
+    blocks.append(script_logs_block(t.get("script_logs") or []))
     blocks.append(nodes_block(t.get("version_changes") or [], t.get("restarts") or []))
     cover = meta.get("script_logs_cover")
     intro = "Which reloads failed, where (in the script or at initiation) and why. " + (
@@ -376,42 +374,4 @@ def _manual(manual: list[dict[str, Any]]) -> Block:
         id="reloads-manual",
         tables=[table],
         intro="Reloads started by a user from the hub or the data load editor, not by a task.",
-    )
-
-
-def _start_shown(row: dict[str, Any]) -> dict[str, Any]:
-    """The row with ``start_shown``: its UTC start, or its local start saying the offset is unknown."""
-    if row.get("start_utc") or not row.get("start"):
-        return {**row, "start_shown": row.get("start_utc")}
-    local = str(row["start"]).replace("T", " ")[:19]
-    return {**row, "start_shown": f"{local} ({row.get('time_basis') or 'local time, offset unknown'})"}
-
-
-def _script_logs(logs: list[dict[str, Any]]) -> Block:
-    logs = [_start_shown(row) for row in logs]
-    table = make_table(
-        "t-reloads-scripts",
-        [
-            Column("start_shown", "Start", "ts", help="UTC; a classic script log whose node offset is unknown "
-                   "shows its local time and says so"),
-            Column("source_file", "Script log", "code"),
-            Column("host", "Node"),
-            Column("user", "Executed by"),
-            Column("outcome", "Outcome"),
-            Column("error_class", "Class"),
-            Column("root_cause", "Root cause"),
-            Column("duration_s", "Duration", "duration"),
-            Column("rows_fetched_total", "Rows", "int"),
-            Column("manual", "Manual", "bool"),
-        ],
-        sorted(logs, key=lambda r: str(r.get("start_utc") or r.get("start") or ""), reverse=True),
-        ts="start_utc",
-        sort="start_utc descending",
-        limit=SCRIPT_LOG_ROWS,
-        caption="Newest first.",
-        css=lambda r: "critical" if r.get("outcome") in FAILED else "",
-        empty="No script logs in this bundle.",
-    )
-    return Block(
-        title=f"Script logs ({fmt_int(len(logs))})", id="reloads-scripts", tables=[table], collapsed=True
     )
