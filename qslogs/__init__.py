@@ -6,7 +6,8 @@ analyses → findings → report.
 
 from qslogs.bundle import Limits, open_bundle
 from qslogs.errors import BundleError, ParseError, QslogsError, QvdError, ReportError
-from qslogs.frames import Frames, load_frames
+from qslogs.frames import Frames
+from qslogs.loader import load_frames
 from qslogs.report import render_report, write_report
 
 __all__ = [

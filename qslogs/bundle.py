@@ -20,10 +20,12 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import IO
 
+from qslogs.capped import CappedRead, cap_lines
 from qslogs.errors import BundleError
 from qslogs.findings import FileIssue
-from qslogs.parsers.text import CappedRead, cap_lines
-from qslogs.store import SPILL_BYTES
+
+#: Default for :attr:`Limits.spill_bytes`: parsed records held in memory before they go to disk.
+SPILL_BYTES = 256 * 1024**2
 
 
 @dataclass(frozen=True)

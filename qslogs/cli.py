@@ -26,7 +26,8 @@ import click
 from qslogs.bundle import Limits
 from qslogs.errors import BundleError, QslogsError
 from qslogs.export import dumps, inventory_summary, write_parquet
-from qslogs.frames import Frames, Progress, load_frames
+from qslogs.frames import Frames
+from qslogs.loader import Progress, load_frames
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -9,9 +9,11 @@ from pathlib import Path
 import pytest
 from polars.testing import assert_frame_equal
 
-import qslogs.frames
+import qslogs.units
 from qslogs.bundle import Member
-from qslogs.frames import Frames, load_frames, plan_units
+from qslogs.frames import Frames
+from qslogs.loader import load_frames
+from qslogs.units import plan_units
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "sample_data" / "bundle"
@@ -22,11 +24,11 @@ def _member(size: int) -> Member:
 
 
 def test_plan_units_groups_runs_of_small_files_and_keeps_large_ones_alone(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(qslogs.frames, "UNIT_MAX_FILES", 3)
+    monkeypatch.setattr(qslogs.units, "UNIT_MAX_FILES", 3)
     sizes = [10, 10, 10, 10, 2 * 1024**2, 10, 10]
     assert plan_units([_member(s) for s in sizes]) == [[0, 1, 2], [3], [4], [5, 6]]
     assert plan_units([_member(s) for s in sizes], single=True) == [[i] for i in range(len(sizes))]
-    monkeypatch.setattr(qslogs.frames, "UNIT_MAX_BYTES", 100)
+    monkeypatch.setattr(qslogs.units, "UNIT_MAX_BYTES", 100)
     assert plan_units([_member(30), _member(60), _member(61)]) == [[0, 1], [2]]
 
 
@@ -50,7 +52,7 @@ def test_units_equal_a_file_by_file_read(tmp_path: Path, monkeypatch: pytest.Mon
     monkeypatch.setenv("QSLOGS_WORKERS", "1")
     batched = load_frames([bundle])
     assert max(len(u) for u in plan_units(sorted_members(bundle))) > 50  # the script logs did share units
-    monkeypatch.setattr(qslogs.frames, "SMALL_FILE_BYTES", -1)
+    monkeypatch.setattr(qslogs.units, "SMALL_FILE_BYTES", -1)
     alone = load_frames([bundle])
     _assert_same(batched, alone)
     files = alone.files
@@ -69,7 +71,7 @@ def sorted_members(bundle: Path) -> list[Member]:
 
 def test_units_in_worker_processes_equal_a_serial_read(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("QSLOGS_WORKERS", "1")
-    monkeypatch.setattr(qslogs.frames, "SMALL_FILE_BYTES", -1)
+    monkeypatch.setattr(qslogs.units, "SMALL_FILE_BYTES", -1)
     alone = load_frames([SAMPLE])
     monkeypatch.undo()
     monkeypatch.setenv("QSLOGS_WORKERS", "2")
