@@ -24,11 +24,11 @@ from qslogs.clock import local_to_utc
 from qslogs.findings import FileIssue
 from qslogs.frames import FILE_STATS_SCHEMA, OFFSETS_SCHEMA, SCRIPT_SUMMARY, Frames
 from qslogs.inventory import SCRIPT, FileEntry
-from qslogs.parsers.service_logs import ParsedFile
+from qslogs.parsers.service_logs import FILE_KEY, ParsedFile
+from qslogs.parsers.tabular_batch import TabularBatch
 from qslogs.schemas import BAD_LINE_SCHEMA
 from qslogs.store import FileRange, KindStore
-from qslogs.units import BatchedLog, FileResult, plan_units, read_unit
-from qslogs.workers import parallel_results, worker_count
+from qslogs.units import BatchedLog, BatchedTabular, FileResult, plan_units, read_unit
 
 #: Progress callback: (files done, files total, file being read).
 Progress = Callable[[int, int, str], None]
@@ -64,6 +64,10 @@ def parse_bundle(
     members = [m for m in bundle.members if m.display not in dumps]
     units = plan_units(members, single=strict)
     total = len(bundle.members)
+    # Imported here, not at the top: ``python -m qslogs.workers`` imports the package (and so this module)
+    # before it runs the worker module as __main__, which must not be in sys.modules by then.
+    from qslogs.workers import parallel_results, worker_count
+
     workers = 0 if strict else worker_count(members)
     if workers > 1:
         answers = parallel_results(bundle.sources, members, units, limits, workers, acc.store.directory(), progress)
@@ -104,10 +108,19 @@ class _Accumulator:
     stats: list[dict[str, Any]] = field(default_factory=list)
     offsets: list[pl.DataFrame] = field(default_factory=list)
     seen: dict[bytes, str] = field(default_factory=dict)
+    pending: list[tuple[int, Any]] = field(default_factory=list)
+    """Tabular records of the current unit, stored at its end in member order: a single file as
+    ``(position, (kind, ParsedFile, part, node))``, a batch (at its first file) as ``(-1, batch id)``."""
+    batches: dict[int, tuple[TabularBatch, str, FileRange | None, list[tuple[int, int, str | None]]]] = field(
+        default_factory=dict)
+    """Tabular batches of the current unit by identity: kind, where a worker wrote the records, and the
+    (index, position, node) of each of their files taken."""
+    position: int = 0
 
     def take(self, result: FileResult, member: Member) -> None:
         """Count one file's result (in member order: the first of identical files is the one parsed)."""
         entry = result.entry if result.entry.member is member else replace(result.entry, member=member)
+        self.position += 1
         if result.read_error:
             self.issues.append(FileIssue(member.display, result.read_error))
             self._stat(entry, "error", note=result.read_error)
@@ -129,29 +142,28 @@ class _Accumulator:
             self._add_tabular(entry, result.parsed, result.part)
         elif isinstance(result.parsed, BatchedLog):
             self._add_script(entry, result.parsed)
+        elif isinstance(result.parsed, BatchedTabular):
+            self._add_batched(entry, result.parsed, result.part)
 
     def _add_tabular(self, entry: FileEntry, parsed: ParsedFile, part: FileRange | None) -> None:
-        if part is not None:
-            self.store.append_range(entry.kind, part)
-        else:
-            self.store.append(entry.kind, parsed.frame)
+        self.pending.append((self.position, (entry.kind, parsed, part, entry.host)))
         records = part.height if part is not None else parsed.frame.height
-        if parsed.bad_lines.height:
-            self.bad.append(parsed.bad_lines)
-        if parsed.offsets.height and entry.host:
-            self.offsets.append(parsed.offsets.select(pl.lit(entry.host).alias("host"), "time", "offset_minutes"))
-        note = []
-        if parsed.encoding != "utf-8":
-            note.append(f"read as {parsed.encoding}")
-        if parsed.trailer:
-            note.append("signature trailer")
-        if parsed.continuation:
-            note.append(f"{parsed.continuation} continuation lines joined")
         host = entry.host
         if host is None and parsed.frame.height:
             host = parsed.frame["host"][0]
         self._stat(entry, "parsed", records=records, bad=parsed.bad_lines.height, lines=parsed.lines,
-                   first=parsed.first, last=parsed.last, encoding=parsed.encoding, note="; ".join(note), host=host)
+                   first=parsed.first, last=parsed.last, encoding=parsed.encoding,
+                   note=_note(parsed.encoding, parsed.trailer, parsed.continuation), host=host)
+
+    def _add_batched(self, entry: FileEntry, parsed: BatchedTabular, part: FileRange | None) -> None:
+        batch, i = parsed.batch, parsed.index
+        if id(batch) not in self.batches:
+            self.batches[id(batch)] = (batch, entry.kind, part, [])
+            self.pending.append((-1, id(batch)))
+        self.batches[id(batch)][3].append((i, self.position, entry.host))
+        self._stat(entry, "parsed", records=batch.rows[i], bad=batch.bad_counts[i], lines=batch.lines[i],
+                   first=batch.first[i], last=batch.last[i], encoding="utf-8",
+                   note=_note("utf-8", batch.trailer[i], batch.continuation[i]), host=batch.hosts[i])
 
     def _add_script(self, entry: FileEntry, parsed: BatchedLog) -> None:
         batch, i = parsed.batch, parsed.index
@@ -161,11 +173,13 @@ class _Accumulator:
                    first_local=batch.first_times[i], last_local=batch.last_times[i])
 
     def end_unit(self) -> None:
-        """Store the script logs taken from the unit's batches, each batch cut down to its files taken.
+        """Store the unit's tabular records in member order (batches cut down to their files taken),
+        then its script logs.
 
         Each log keeps its own node (rim-node script folders are archived under the node's name); the
         logs of the active Log/Script folder get the collector's node when the bundle is sealed.
         """
+        self._end_tabular()
         for batch, taken in self.scripts.values():
             count = len(batch.line_counts)
             host_of: list[str | None] = [None] * count
@@ -182,6 +196,53 @@ class _Accumulator:
                 self.bad.append(batch.bad_lines.filter(pl.Series(keep).gather(bad_rows)).with_columns(
                     pl.lit(SCRIPT).alias("kind")).select(list(BAD_LINE_SCHEMA)))
         self.scripts.clear()
+
+    def _end_tabular(self) -> None:
+        """Store the tabular records taken in the unit; bad lines in member order, then line order."""
+        bad: list[pl.DataFrame] = []
+        for position, item in self.pending:
+            if position < 0:
+                batch, kind, part, taken = self.batches[item]
+                self._store_batch(batch, kind, part, taken, bad)
+                continue
+            kind, parsed, part, host = item
+            if part is not None:
+                self.store.append_range(kind, part)
+            else:
+                self.store.append(kind, parsed.frame)
+            if parsed.bad_lines.height:
+                bad.append(parsed.bad_lines.with_columns(pl.lit(position, dtype=pl.Int64).alias("__pos")))
+            if parsed.offsets.height and host:
+                self.offsets.append(parsed.offsets.select(pl.lit(host).alias("host"), "time", "offset_minutes"))
+        if bad:
+            self.bad.append(pl.concat(bad).sort("__pos", maintain_order=True).drop("__pos"))
+        self.pending.clear()
+        self.batches.clear()
+        self.position = 0
+
+    def _store_batch(self, batch: TabularBatch, kind: str, part: FileRange | None,
+                     taken: list[tuple[int, int, str | None]], bad: list[pl.DataFrame]) -> None:
+        """A batch's records, bad lines and offsets, of its files taken only."""
+        n = len(batch.rows)
+        keep = np.zeros(n, dtype=bool)
+        position = np.zeros(n, dtype=np.int64)
+        hosts: list[str | None] = [None] * n
+        for i, pos, host in taken:
+            keep[i], position[i], hosts[i] = True, pos, host
+        if part is not None:
+            for piece in _kept_ranges(part, batch.rows, keep):
+                self.store.append_range(kind, piece)
+        else:
+            rows = np.repeat(keep, batch.rows)
+            self.store.append(kind, batch.frame if keep.all() else batch.frame.filter(pl.Series(rows)))
+        if batch.bad_lines.height:
+            index = batch.bad_lines[FILE_KEY]
+            chosen = batch.bad_lines.with_columns(pl.Series("__pos", position).gather(index))
+            bad.append(chosen.filter(pl.Series(keep).gather(index)).drop(FILE_KEY))
+        if batch.offsets.height and any(hosts):
+            index = batch.offsets[FILE_KEY]
+            named = batch.offsets.with_columns(pl.Series("host", hosts, dtype=pl.String).gather(index))
+            self.offsets.append(named.filter(pl.col("host").is_not_null()).select("host", "time", "offset_minutes"))
 
     def _stat(self, entry: FileEntry, status: str, *, records: int = 0, bad: int = 0, lines: int = 0,
               first: datetime | None = None, last: datetime | None = None, encoding: str | None = None,
@@ -212,6 +273,32 @@ class _Accumulator:
         bad = pl.concat(self.bad) if self.bad else pl.DataFrame(schema=BAD_LINE_SCHEMA)
         return Frames(frames=self.store, files=files, bad_lines=bad, file_issues=self.issues, offsets=offsets,
                       meta=meta, sources=sources)
+
+
+def _note(encoding: str, trailer: int, continuation: int) -> str:
+    """The inventory note of a parsed tabular file."""
+    note = []
+    if encoding != "utf-8":
+        note.append(f"read as {encoding}")
+    if trailer:
+        note.append("signature trailer")
+    if continuation:
+        note.append(f"{continuation} continuation lines joined")
+    return "; ".join(note)
+
+
+def _kept_ranges(part: FileRange, rows: list[int], keep: np.ndarray) -> list[FileRange]:
+    """The row ranges of a batch's file (``part``) that hold its kept files, consecutive ones merged."""
+    ranges: list[FileRange] = []
+    offset = part.offset
+    for height, kept in zip(rows, keep.tolist(), strict=True):
+        if kept and ranges and ranges[-1].offset + ranges[-1].height == offset:
+            last = ranges[-1]
+            ranges[-1] = FileRange(last.path, last.offset, last.height + height, last.file_rows)
+        elif kept:
+            ranges.append(FileRange(part.path, offset, height, part.file_rows))
+        offset += height
+    return ranges
 
 
 def _files_frame(stats: list[dict[str, Any]], offsets: pl.DataFrame) -> pl.DataFrame:

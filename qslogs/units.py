@@ -21,6 +21,7 @@ from qslogs.errors import ParseError, QslogsError
 from qslogs.findings import FileIssue
 from qslogs.inventory import HEAD_BYTES, FileEntry, classify
 from qslogs.parsers.service_logs import ParsedFile, parse_tabular
+from qslogs.parsers.tabular_batch import TabularBatch, batchable, layout_key, parse_batch
 from qslogs.schemas import Family
 from qslogs.store import FileRange
 
@@ -64,6 +65,15 @@ class BatchedLog:
 
 
 @dataclass(frozen=True)
+class BatchedTabular:
+    """A tabular log parsed as the ``index``-th file of a :class:`~qslogs.parsers.tabular_batch.TabularBatch`
+    (the files of its unit with its kind and header layout, pickled once for all of them)."""
+
+    batch: TabularBatch
+    index: int
+
+
+@dataclass(frozen=True)
 class FileResult:
     """What reading and parsing one member gave, before deduplication; picklable (no open files), so
     a worker process can send it back. ``entry.member`` is None when it comes from a worker."""
@@ -72,35 +82,87 @@ class FileResult:
     digest: bytes | None = None
     read_error: str | None = None
     cut_issue: FileIssue | None = None
-    parsed: ParsedFile | BatchedLog | None = None
-    """A :class:`ParsedFile`, a :class:`BatchedLog`, or None (not a log, a duplicate, or not parsed)."""
+    parsed: ParsedFile | BatchedLog | BatchedTabular | None = None
+    """A :class:`ParsedFile`, a :class:`BatchedLog` or :class:`BatchedTabular`, or None (not a log, a
+    duplicate, or not parsed)."""
     parse_error: str | None = None
     part: FileRange | None = None
     """Where a worker process wrote the records of ``parsed`` (then ``parsed.frame`` keeps one row)."""
 
 
 def read_unit(members: list[Member], *, strict: bool, limits: Limits, skip: Container[bytes] = ()) -> list[FileResult]:
-    """Read, classify and parse members; script logs among them are parsed together in one batch.
+    """Read, classify and parse members; script logs among them are parsed together in one batch, and
+    so is each run of tabular logs of one kind and header layout (:func:`_runs`).
 
     A file whose content digest is in ``skip`` is not parsed (it will be counted as a duplicate).
     """
     results: list[FileResult] = []
     scripts: list[tuple[int, bytes]] = []
+    tabular: list[tuple[int, bytes]] = []
     for member in members:
-        result, data = _read_one(member, strict=strict, limits=limits, skip=skip)
+        result, data = _read_one(member, limits=limits, skip=skip)
         if data is not None:
-            scripts.append((len(results), data))
+            (scripts if result.entry.family is Family.SCRIPT else tabular).append((len(results), data))
         results.append(result)
+    for run in _runs(tabular, results, single=strict):
+        for (index, _), answer in zip(run, _parse_run(run, results, strict=strict, limits=limits), strict=True):
+            results[index] = answer
     if scripts:
         for (at, _), (parsed, error) in zip(scripts, _parse_scripts(scripts, results, strict), strict=True):
             results[at] = replace(results[at], parsed=parsed, parse_error=error)
     return results
 
 
-def _read_one(
-    member: Member, *, strict: bool, limits: Limits, skip: Container[bytes]
-) -> tuple[FileResult, bytes | None]:
-    """One member read and classified; a tabular log parsed; a script log's bytes returned for its batch."""
+def _runs(tabular: list[tuple[int, bytes]], results: list[FileResult], *, single: bool
+          ) -> list[list[tuple[int, bytes]]]:
+    """Tabular files grouped into runs: consecutive files (in member order, among those of their kind)
+    of one kind and header layout. A run's records are stored where its first file's would be, so the
+    order of every kind's records is the member order, as when each file is parsed alone. Files that
+    must be parsed alone (strict mode, not UTF-8) are runs of one."""
+    runs: list[list[tuple[int, bytes]]] = []
+    open_run: dict[str, tuple[tuple[str, ...] | None, list[tuple[int, bytes]]]] = {}
+    for at, data in tabular:
+        entry = results[at].entry
+        assert entry.family is not None
+        key = None if single or not batchable(data) else layout_key(data, entry.family)
+        current = open_run.get(entry.kind)
+        if current is not None and key is not None and current[0] == key:
+            current[1].append((at, data))
+            continue
+        run = [(at, data)]
+        runs.append(run)
+        open_run[entry.kind] = (key, run)
+    return runs
+
+
+def _parse_run(run: list[tuple[int, bytes]], results: list[FileResult], *, strict: bool, limits: Limits
+               ) -> list[FileResult]:
+    """The results of a run: one batch, or each file alone (a run of one, or a batch polars refused)."""
+    if len(run) > 1:
+        files = [(data, results[at].entry) for at, data in run]
+        try:
+            batch = parse_batch(files, max_line_chars=limits.max_line_chars)
+        except pl.exceptions.PolarsError:
+            batch = None  # parsed alone below, which names the damaged file
+        if batch is not None:
+            return [replace(results[at], parsed=BatchedTabular(batch, i)) for i, (at, _) in enumerate(run)]
+    return [_parse_alone(results[at], data, strict=strict, limits=limits) for at, data in run]
+
+
+def _parse_alone(result: FileResult, data: bytes, *, strict: bool, limits: Limits) -> FileResult:
+    try:
+        parsed = parse_tabular(data, result.entry, strict=strict, max_line_chars=limits.max_line_chars)
+    except QslogsError as exc:
+        if strict or not isinstance(exc, ParseError):
+            raise
+        return result
+    except pl.exceptions.PolarsError as exc:  # a damaged file must not stop the bundle
+        return replace(result, parse_error=_polars_error(exc))
+    return replace(result, parsed=parsed)
+
+
+def _read_one(member: Member, *, limits: Limits, skip: Container[bytes]) -> tuple[FileResult, bytes | None]:
+    """One member read, classified and digested; its bytes returned when it is a log to parse."""
     try:
         capped = member.read_capped(limits)
     except READ_ERRORS as exc:
@@ -116,17 +178,7 @@ def _read_one(
     result = FileResult(entry, digest, cut_issue=cut_issue)
     if not entry.is_log or digest in skip:
         return result, None
-    if entry.family is Family.SCRIPT:
-        return result, data
-    try:
-        parsed = parse_tabular(data, entry, strict=strict, max_line_chars=limits.max_line_chars)
-    except QslogsError as exc:
-        if strict or not isinstance(exc, ParseError):
-            raise
-        return result, None
-    except pl.exceptions.PolarsError as exc:  # a damaged file must not stop the bundle
-        return replace(result, parse_error=_polars_error(exc)), None
-    return replace(result, parsed=parsed), None
+    return result, data
 
 
 def _parse_scripts(scripts: list[tuple[int, bytes]], results: list[FileResult],

@@ -34,8 +34,8 @@ import polars as pl
 
 from qslogs.bundle import Limits, Member, open_bundle
 from qslogs.parsers.service_logs import ParsedFile
-from qslogs.store import write_parts
-from qslogs.units import FileResult, read_unit
+from qslogs.store import FileRange, write_parts
+from qslogs.units import BatchedTabular, FileResult, read_unit
 
 #: Bundles with less than this many bytes to parse are read in the calling process.
 PARALLEL_MIN_BYTES = 32 * 1024**2
@@ -259,6 +259,22 @@ def _spill(results: list[FileResult], folder: Path, stem: str) -> list[FileResul
             parsed = results[i].parsed
             assert isinstance(parsed, ParsedFile)
             results[i] = replace(results[i], parsed=replace(parsed, frame=parsed.frame.head(1)), part=part)
+    return _spill_batches(results, folder, stem)
+
+
+def _spill_batches(results: list[FileResult], folder: Path, stem: str) -> list[FileResult]:
+    """Write each tabular batch's records to an Arrow file; its files share the batch's row range."""
+    written: dict[int, tuple[BatchedTabular, FileRange]] = {}
+    for i, result in enumerate(results):
+        parsed = result.parsed
+        if not isinstance(parsed, BatchedTabular):
+            continue
+        if id(parsed.batch) not in written:
+            (part,) = write_parts([parsed.batch.frame], folder / f"{stem}-b{len(written)}.arrow")
+            written[id(parsed.batch)] = (BatchedTabular(replace(parsed.batch, frame=parsed.batch.frame.clear()), 0),
+                                         part)
+        light, part = written[id(parsed.batch)]
+        results[i] = replace(result, parsed=BatchedTabular(light.batch, parsed.index), part=part)
     return results
 
 

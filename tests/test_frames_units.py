@@ -49,6 +49,13 @@ def test_units_equal_a_file_by_file_read(tmp_path: Path, monkeypatch: pytest.Mon
     shutil.copy(scripts[3], scripts[3].with_name("copy (2) of " + scripts[3].name))  # a collision copy
     scripts[5].write_bytes(scripts[5].read_bytes()[:700] + b"\n\x00\x01 garbage\nno prefix\n")
     scripts[6].write_bytes(b"")
+    # Tabular logs of one kind and layout share a batch: one of them copied (a duplicate inside the
+    # batch), one made Windows-1252 (parsed alone), one given junk lines (bad lines inside the batch).
+    trace = bundle / "sense01.corp.example" / "Repository" / "Trace"
+    rolled = sorted(trace.glob("SENSE01_System_Repository_*.log"))
+    rolled[1].write_bytes(rolled[1].read_bytes() + b"junk without tabs\r\n\r\n")
+    rolled[2].write_bytes(rolled[2].read_bytes().replace(b"Repository", b"R\xe9pository", 3))
+    shutil.copy(rolled[3], trace / ("copy (2) of " + rolled[3].name))  # sorted right after it
     monkeypatch.setenv("QSLOGS_WORKERS", "1")
     batched = load_frames([bundle])
     assert max(len(u) for u in plan_units(sorted_members(bundle))) > 50  # the script logs did share units
@@ -56,7 +63,9 @@ def test_units_equal_a_file_by_file_read(tmp_path: Path, monkeypatch: pytest.Mon
     alone = load_frames([bundle])
     _assert_same(batched, alone)
     files = alone.files
-    assert files.filter(files["path"].str.contains("copy \\(2\\) of"))["status"].to_list() == ["duplicate"]
+    assert files.filter(files["path"].str.contains("copy \\(2\\) of"))["status"].to_list() == ["duplicate"] * 2
+    assert files.filter(files["path"].str.ends_with(rolled[2].name))["encoding"].to_list() == ["windows-1252"]
+    assert batched.bad_lines.filter(batched.bad_lines["source_file"].str.ends_with(rolled[1].name)).height == 2
     assert batched.frames["Script/Summary"].height == files.filter(
         (files["kind"] == "Script") & (files["status"] == "parsed")).height
     assert batched.bad_lines.filter(batched.bad_lines["source_file"].str.ends_with(scripts[5].name)).height == 2
