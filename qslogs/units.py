@@ -28,9 +28,9 @@ from qslogs.store import FileRange
 #: Files up to this size are read in units with their neighbours (see :func:`plan_units`).
 SMALL_FILE_BYTES = 1024**2
 #: A unit of small files holds at most this many files ...
-UNIT_MAX_FILES = 400
+UNIT_MAX_FILES = 2000
 #: ... and this many bytes.
-UNIT_MAX_BYTES = 8 * 1024**2
+UNIT_MAX_BYTES = 32 * 1024**2
 
 
 def plan_units(members: list[Member], *, single: bool = False) -> list[list[int]]:
