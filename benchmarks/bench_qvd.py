@@ -29,6 +29,7 @@ import polars as pl
 import qvd
 
 from qslogs.parsers.qvd import read_qvd
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the development generator beside the package
 from qslogs_synth.qvd_writer import QvdColumn, frame_column, pack_symbols, write_qvd, write_qvd_columns  # noqa: E402
 

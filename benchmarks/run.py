@@ -1,6 +1,8 @@
 """Benchmarks side by side: the limit, the pandas alternative and qslogs, per bundle size; writes RESULTS.md.
 
     .venv/bin/python benchmarks/run.py                       # 100, 500, 1000 MB, 3 runs each
+    .venv/bin/python benchmarks/run.py --sizes 1000 --sites n4-d15-r500,n4-d30-r500 --runs 1 \
+        --baseline /tmp/qslogs-before --baseline-label dac2512   # both shapes, and the code before
     .venv/bin/python benchmarks/run.py --sizes 20,50 --runs 3 --no-qvd --out /tmp/RESULTS.md   # quick
 
 Every measurement is a separate process run under ``/usr/bin/time -v`` (wall, user + system CPU, and the
@@ -33,7 +35,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path[:0] = [str(HERE), str(ROOT)]
 
-from gen_bundle import BenchBundle, ensure_bundle, parse_sizes  # noqa: E402
+from gen_bundle import BenchBundle, ensure_bundle, ensure_site, parse_sizes  # noqa: E402
 
 PY = sys.executable
 QSLOGS = [PY, "-m", "qslogs"]
@@ -64,6 +66,14 @@ class Row:
     bytes: int = 0
     measured: str = ""
     """When, and the load average before and after the size's rounds."""
+    label: str = ""
+    """The bundle: ``size 1000`` (few large files) or ``site n4-d30-r500`` (a real site's many small files)."""
+    files: int = 0
+    """Files in the bundle."""
+
+    @property
+    def shape(self) -> str:
+        return self.label.split(" ", 1)[0] if self.label else "size"
 
     def median(self, attr: str) -> float:
         return statistics.median(getattr(s, attr) for s in self.samples)
@@ -132,8 +142,10 @@ def has_report() -> bool:
     return '"report"' in init and (ROOT / "qslogs" / "commands" / "report.py").exists()
 
 
-def commands(bundle: BenchBundle, work: Path) -> dict[str, Callable[[], Sample]]:
-    """Every measured command for one bundle, by row name."""
+def commands(bundle: BenchBundle, work: Path, baseline: tuple[Path, str] | None = None
+             ) -> dict[str, Callable[[], Sample]]:
+    """Every measured command for one bundle, by row name (``baseline``: an earlier qslogs tree to run
+    ``report`` with too, side by side)."""
     z, folder = str(bundle.zip_path), str(bundle.folder)
     parsed = work / "parsed"
 
@@ -143,6 +155,7 @@ def commands(bundle: BenchBundle, work: Path) -> dict[str, Callable[[], Sample]]
 
     cmds: dict[str, Callable[[], Sample]] = {
         "limit: unzip -p > /dev/null": lambda: measure(f"unzip -p '{z}' > /dev/null", shell=True),
+        "limit: Python zipfile, every member": lambda: measure([PY, str(HERE / "limit_zipfile.py"), z]),
         "limit: polars read_csv (strings)": lambda: measure([PY, str(HERE / "limit_polars.py"), folder]),
         "alternative: pandas read_csv": lambda: measure([PY, str(HERE / "baseline_pandas.py"), z]),
         "qslogs inspect": lambda: measure([*QSLOGS, "inspect", "-q", z]),
@@ -150,38 +163,46 @@ def commands(bundle: BenchBundle, work: Path) -> dict[str, Callable[[], Sample]]
     }
     if has_report():
         cmds["qslogs report"] = lambda: measure([*QSLOGS, "report", "-q", z, "-o", str(work / "report.html")])
+    if baseline is not None:
+        tree, label = baseline
+        cmds[f"qslogs report, before ({label})"] = lambda: measure(
+            f"PYTHONPATH='{tree}' '{PY}' -m qslogs report -q '{z}' -o '{work / 'before.html'}'", shell=True)
     return cmds
 
 
-def run_size(bundle: BenchBundle, runs: int, skip: set[str]) -> list[Row]:
+def run_size(bundle: BenchBundle, runs: int, skip: set[str], label: str = "",
+             baseline: tuple[Path, str] | None = None) -> list[Row]:
     """Medians of every command on one bundle; commands alternate within each round."""
+    label = label or f"size {bundle.size_mb}"
+    files = sum(1 for p in bundle.folder.rglob("*") if p.is_file())
     subprocess.run(["cat", str(bundle.zip_path)], stdout=subprocess.DEVNULL, check=True)  # warm page cache
     started, load = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="qslogs-bench-") as tmp:
-        cmds = {k: v for k, v in commands(bundle, Path(tmp)).items() if not any(s in k for s in skip)}
-        rows = {name: Row(bundle.size_mb, name, bytes=bundle.bytes) for name in cmds}
+        cmds = {k: v for k, v in commands(bundle, Path(tmp), baseline).items() if not any(s in k for s in skip)}
+        rows = {name: Row(bundle.size_mb, name, bytes=bundle.bytes, label=label, files=files) for name in cmds}
         for round_no in range(runs):
             for name, fn in cmds.items():
                 sample = fn()
                 rows[name].samples.append(sample)
-                print(f"  b{bundle.size_mb} run {round_no + 1}/{runs} {name}: {sample.wall:.2f} s wall, "
+                print(f"  {label} run {round_no + 1}/{runs} {name}: {sample.wall:.2f} s wall, "
                       f"{sample.cpu:.2f} s cpu, {sample.tree_rss / 2**20:.0f} MiB", flush=True)
     records = _records(rows.get("qslogs parse -o"))
     measured = f"{started}, load average {load:.1f} before, {os.getloadavg()[0]:.1f} after"
     for name, row in rows.items():
         row.measured = measured
-        if name.startswith("qslogs"):
+        if name.startswith("qslogs") and "before" not in name:
             row.records = records
     return list(rows.values())
 
 
-def load_previous(path: Path, replaced: set[int]) -> tuple[list[Row], dict[str, float] | None]:
+def load_previous(path: Path, replaced: set[str]) -> tuple[list[Row], dict[str, float] | None]:
     """Rows (of the sizes not measured again) and QVD times of an earlier RESULTS.json, for ``--update``."""
     if not path.exists():
         return [], None
     data = json.loads(path.read_text())
     rows = [Row(r["size_mb"], r["name"], [Sample(**s) for s in r["samples"]], r["records"], r["bytes"],
-                r.get("measured", "")) for r in data["rows"] if r["size_mb"] not in replaced]
+                r.get("measured", ""), r.get("label") or f"size {r['size_mb']}", r.get("files", 0))
+            for r in data["rows"] if (r.get("label") or f"size {r['size_mb']}") not in replaced]
     return rows, data.get("qvd")
 
 
@@ -248,7 +269,13 @@ def main(argv: list[str] | None = None) -> int:
     """Measure and write RESULTS.md."""
     raw = argparse.RawDescriptionHelpFormatter
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=raw)
-    parser.add_argument("--sizes", type=parse_sizes, default=[100, 500, 1000], help="MB, comma-separated")
+    parser.add_argument("--sizes", type=parse_sizes, default=None,
+                        help="few-large-files bundles, MB, comma-separated (default 100,500,1000 without --sites)")
+    parser.add_argument("--sites", default="", help="site-shaped bundles, comma-separated n<N>-d<D>-r<R> "
+                        "(nodes, days, reloads a day: gen_bundle.py --shape site)")
+    parser.add_argument("--baseline", type=Path, help="a folder holding an earlier qslogs package: its "
+                        "report is measured beside this one's")
+    parser.add_argument("--baseline-label", default="before", help="how the baseline is named in the table")
     parser.add_argument("--runs", type=int, default=3, help="rounds per size (median of them)")
     parser.add_argument("--skip", default="", help="comma-separated substrings of row names to leave out")
     parser.add_argument("--no-qvd", action="store_true", help="leave out the QVD readers")
@@ -259,19 +286,28 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     from results import write_results
 
-    rows, qvd_times = load_previous(args.out.with_suffix(".json"), set(args.sizes)) if args.update else ([], None)
-    for size in args.sizes:
+    sites = [tuple(int(x[1:]) for x in spec.split("-")) for spec in args.sites.split(",") if spec]
+    sizes = args.sizes if args.sizes is not None else ([] if sites else [100, 500, 1000])
+    labels = {f"size {s}" for s in sizes} | {f"site n{n}-d{d}-r{r}" for n, d, r in sites}
+    rows, qvd_times = load_previous(args.out.with_suffix(".json"), labels) if args.update else ([], None)
+    skip = {s for s in args.skip.split(",") if s}
+    baseline = (args.baseline.resolve(), args.baseline_label) if args.baseline else None
+    for size in sizes:
         bundle = ensure_bundle(size)
         print(f"b{size}: {bundle.bytes / 1e6:.0f} MB in {bundle.zip_path}", flush=True)
-        rows += run_size(bundle, args.runs, {s for s in args.skip.split(",") if s})
-    rows.sort(key=lambda r: r.size_mb)  # stable: the commands keep their order within a size
+        rows += run_size(bundle, args.runs, skip, baseline=baseline)
+    for n, d, r in sites:
+        bundle = ensure_site(n, d, r)
+        print(f"site n{n}-d{d}-r{r}: {bundle.bytes / 1e6:.0f} MB in {bundle.zip_path}", flush=True)
+        rows += run_size(bundle, args.runs, skip, label=f"site n{n}-d{d}-r{r}", baseline=baseline)
+    rows.sort(key=lambda r: (r.shape, r.bytes))  # stable: the commands keep their order within a bundle
     if not args.no_qvd:
         qvd_times = run_qvd(args.qvd_rows, args.runs)
     text = write_results(args.out, rows, qvd_times, args.qvd_rows, args.runs, machine(), TARGETS)
     print(text)
     (args.out.with_suffix(".json")).write_text(json.dumps({
         "rows": [{"size_mb": r.size_mb, "name": r.name, "records": r.records, "bytes": r.bytes,
-                  "measured": r.measured,
+                  "measured": r.measured, "label": r.label, "files": r.files,
                   "samples": [{k: v for k, v in vars(s).items() if k != "stdout"} for s in r.samples]}
                  for r in rows],
         "qvd": qvd_times,

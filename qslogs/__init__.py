@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from qslogs.bundle import Limits, open_bundle
     from qslogs.errors import BundleError, ParseError, QslogsError, QvdError, ReportError
-    from qslogs.frames import Frames, load_frames
+    from qslogs.frames import Frames
+    from qslogs.loader import load_frames
     from qslogs.pipeline import write_report
     from qslogs.report import render_report
 
@@ -26,7 +27,7 @@ _LAZY = {
     "QvdError": "qslogs.errors",
     "ReportError": "qslogs.errors",
     "Frames": "qslogs.frames",
-    "load_frames": "qslogs.frames",
+    "load_frames": "qslogs.loader",
     "render_report": "qslogs.report",
     "write_report": "qslogs.pipeline",
 }

@@ -20,10 +20,12 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import IO
 
+from qslogs.capped import CappedRead, cap_lines
 from qslogs.errors import BundleError
 from qslogs.findings import FileIssue
-from qslogs.parsers.text import CappedRead, cap_lines
-from qslogs.store import SPILL_BYTES
+
+#: Default for :attr:`Limits.spill_bytes`: parsed records held in memory before they go to disk.
+SPILL_BYTES = 256 * 1024**2
 
 
 @dataclass(frozen=True)
@@ -70,13 +72,25 @@ class Member:
     size: int
     _reader: Callable[[int | None], bytes] = field(repr=False, compare=False)
     _opener: Callable[[], IO[bytes]] | None = field(default=None, repr=False, compare=False)
+    _whole: Callable[[int], bytes | None] | None = field(default=None, repr=False, compare=False)
+    """Reads a small member in one call (at most the given number of bytes, or None to take the
+    streaming path): a zip member's compressed bytes with one positioned read and one inflate."""
 
     def read(self, limit: int | None = None) -> bytes:
         """The file's bytes (at most ``limit`` of them); raises OSError/zip errors on damage."""
         return self._reader(limit)
 
     def read_capped(self, limits: Limits) -> CappedRead:
-        """The file's bytes, streamed, with every line longer than the limit cut (see :func:`cap_lines`)."""
+        """The file's bytes, streamed, with every line longer than the limit cut (see :func:`cap_lines`).
+
+        A file no longer than a line may be (most log files) cannot hold a line to cut: it is read whole,
+        in one call, when the member can (no stream, no chunks).
+        """
+        small = min(limits.max_line_bytes, limits.max_member_bytes)
+        if self._whole is not None and self.size <= small:
+            data = self._whole(small)
+            if data is not None and len(data) <= small:
+                return CappedRead(data, ())
         if self._opener is None:
             return cap_lines(io.BytesIO(self.read()), limits.max_line_bytes, limits.max_member_bytes)
         with self._opener() as stream:
@@ -172,8 +186,12 @@ def _disk_member(path: Path, name: str, display: str) -> Member:
         with open(path, "rb") as fh:
             return fh.read() if limit is None else fh.read(limit)
 
+    def whole(limit: int) -> bytes:
+        with open(path, "rb") as fh:
+            return fh.read(limit + 1)
+
     return Member(name=name, display=display, size=path.stat().st_size, _reader=reader,
-                  _opener=lambda: open(path, "rb"))
+                  _opener=lambda: open(path, "rb"), _whole=whole)
 
 
 def _too_big(size: int, limits: Limits) -> str | None:
@@ -282,7 +300,7 @@ def _add_zip_members(bundle: Bundle, zf: zipfile.ZipFile, prefix: str, limits: L
             continue
         bundle.members.append(
             Member(name=name, display=display, size=info.file_size, _reader=_zip_reader(zf, info, limits),
-                   _opener=_zip_opener(zf, info))
+                   _opener=_zip_opener(zf, info), _whole=_zip_whole(zf, info))
         )
 
 
@@ -307,6 +325,42 @@ def _zip_reader(zf: zipfile.ZipFile, info: zipfile.ZipInfo, limits: Limits) -> C
         return data
 
     return reader
+
+
+def _zip_whole(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> Callable[[int], bytes | None] | None:
+    """One positioned read of a member's compressed bytes and one inflate, checked against the size and
+    CRC of the zip's directory; None (the caller takes :mod:`zipfile`'s path, which names any damage)
+    for anything unusual: another compression, a bad local header, a size or CRC that does not match."""
+    on_disk = isinstance(getattr(zf, "fp", None), io.BufferedReader)
+    if not hasattr(os, "pread") or not on_disk:
+        return None  # a zip inside a zip (in memory), or a platform without positioned reads
+    if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED) or info.flag_bits & 0x1:
+        return None
+
+    def whole(limit: int) -> bytes | None:
+        if zf.fp is None or info.file_size > limit:
+            return None
+        fd = zf.fp.fileno()
+        local = os.pread(fd, 30, info.header_offset)
+        if len(local) < 30 or local[:4] != b"PK\x03\x04":
+            return None
+        name_len, extra_len = int.from_bytes(local[26:28], "little"), int.from_bytes(local[28:30], "little")
+        raw = os.pread(fd, info.compress_size, info.header_offset + 30 + name_len + extra_len)
+        if len(raw) != info.compress_size:
+            return None
+        if info.compress_type == zipfile.ZIP_STORED:
+            data = raw
+        else:
+            inflate = zlib.decompressobj(-15)
+            try:
+                data = inflate.decompress(raw, info.file_size + 1)
+            except zlib.error:
+                return None
+        if len(data) != info.file_size or zlib.crc32(data) != info.CRC:
+            return None
+        return data
+
+    return whole
 
 
 def _zip_opener(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> Callable[[], IO[bytes]]:
@@ -337,7 +391,6 @@ def _open_nested_zip(
 
 def iter_json_dumps(bundle: Bundle) -> Iterator[tuple[str, Member]]:
     """Top-level ``<Name>_<guid>.json`` Log Collector dumps as (Name, member)."""
-    for member in bundle.members:
-        parts = PurePosixPath(member.name).parts
-        if len(parts) == 1 and member.name.lower().endswith(".json") and "_" in member.name:
+    for member in bundle.members:  # names are normalised: top level means no "/"
+        if "/" not in member.name and member.name.lower().endswith(".json") and "_" in member.name:
             yield member.name.rsplit("_", 1)[0], member

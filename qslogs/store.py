@@ -24,9 +24,6 @@ import polars as pl
 
 from qslogs.errors import ReportError
 
-#: Default for :attr:`qslogs.bundle.Limits.spill_bytes`.
-SPILL_BYTES = 256 * 1024**2
-
 
 @dataclass(frozen=True)
 class FileRange:
@@ -52,7 +49,7 @@ def write_parts(frames: list[pl.DataFrame], path: Path) -> list[FileRange]:
 class KindStore(Mapping[str, pl.DataFrame]):
     """Kind → records. ``store[kind]`` materialises a kind; prefer :meth:`lazy` and select columns."""
 
-    def __init__(self, spill_bytes: int = SPILL_BYTES) -> None:
+    def __init__(self, spill_bytes: int) -> None:
         self._spill_bytes = spill_bytes
         self._parts: dict[str, list[pl.DataFrame | FileRange]] = {}
         self._buffered = 0

@@ -5,8 +5,8 @@ help; processes do. Each worker is ``python -m qslogs.workers``, started afresh 
 process whose polars thread pool is running can deadlock, and ``multiprocessing``'s spawn re-imports
 the caller's main script, which breaks every script without a ``__main__`` guard). A worker opens the
 bundle itself (a zip's directory is listed again, which is cheap, so no file bytes cross a pipe on the
-way in), reads, classifies and parses one unit of files per task with :func:`qslogs.frames.read_unit`, and
-sends back a pickled list of :class:`~qslogs.frames.FileResult` (polars frames pickle as Arrow IPC). Tasks go
+way in), reads, classifies and parses one unit of files per task with :func:`qslogs.units.read_unit`, and
+sends back a pickled list of :class:`~qslogs.units.FileResult` (polars frames pickle as Arrow IPC). Tasks go
 out largest first so the cores finish together; results come back in member order, so deduplication,
 counts and frames are exactly those of a serial run.
 
@@ -33,9 +33,9 @@ from typing import IO, Any
 import polars as pl
 
 from qslogs.bundle import Limits, Member, open_bundle
-from qslogs.frames import FileResult, read_unit
 from qslogs.parsers.service_logs import ParsedFile
-from qslogs.store import write_parts
+from qslogs.store import FileRange, write_parts
+from qslogs.units import BatchedTabular, FileResult, read_unit
 
 #: Bundles with less than this many bytes to parse are read in the calling process.
 PARALLEL_MIN_BYTES = 32 * 1024**2
@@ -66,7 +66,7 @@ def parallel_results(sources: list[str], members: Sequence[Member], units: Seque
                      ) -> Iterator[list[FileResult] | None]:
     """Each unit's :class:`FileResult` list, in unit order, computed by ``workers`` processes.
 
-    ``units`` are lists of member indices read and parsed together (:func:`qslogs.frames.plan_units`);
+    ``units`` are lists of member indices read and parsed together (:func:`qslogs.units.plan_units`);
     they go out in order, at most :data:`AHEAD` beyond the one the caller waits for, so the results
     waiting in memory stay a few units however large the bundle. A unit is None when its worker died
     (killed for memory, or could not start): the caller parses it itself. An exception inside a worker
@@ -263,6 +263,22 @@ def _spill(results: list[FileResult], folder: Path, stem: str) -> list[FileResul
             parsed = results[i].parsed
             assert isinstance(parsed, ParsedFile)
             results[i] = replace(results[i], parsed=replace(parsed, frame=parsed.frame.head(1)), part=part)
+    return _spill_batches(results, folder, stem)
+
+
+def _spill_batches(results: list[FileResult], folder: Path, stem: str) -> list[FileResult]:
+    """Write each tabular batch's records to an Arrow file; its files share the batch's row range."""
+    written: dict[int, tuple[BatchedTabular, FileRange]] = {}
+    for i, result in enumerate(results):
+        parsed = result.parsed
+        if not isinstance(parsed, BatchedTabular):
+            continue
+        if id(parsed.batch) not in written:
+            (part,) = write_parts([parsed.batch.frame], folder / f"{stem}-b{len(written)}.arrow")
+            written[id(parsed.batch)] = (BatchedTabular(replace(parsed.batch, frame=parsed.batch.frame.clear()), 0),
+                                         part)
+        light, part = written[id(parsed.batch)]
+        results[i] = replace(result, parsed=BatchedTabular(light.batch, parsed.index), part=part)
     return results
 
 

@@ -13,7 +13,7 @@ from qslogs.analyses import registry
 from qslogs.analyses.activity import activity_analysis, activity_json
 from qslogs.analyses.base import AnalysisOptions
 from qslogs.cli import cli
-from qslogs.frames import load_frames
+from qslogs.loader import load_frames
 from tests.logfiles import GUID, NODE, TRACE_SYSTEM, dotnet_file, trace_row
 
 AUDIT_PROXY = (

@@ -20,7 +20,7 @@ import pytest
 from bs4 import BeautifulSoup
 
 from qslogs.analyses import AnalysisOptions, registry, run_analyses
-from qslogs.frames import load_frames
+from qslogs.loader import load_frames
 from qslogs.report import render_report
 from tests.conftest import SAMPLE_BUNDLE
 

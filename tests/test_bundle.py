@@ -12,7 +12,7 @@ import pytest
 from qslogs.bundle import Limits, normalise_name, open_bundle
 from qslogs.errors import BundleError
 from qslogs.export import inventory_summary
-from qslogs.frames import load_frames
+from qslogs.loader import load_frames
 from tests.logfiles import TRACE_SYSTEM, dotnet_file, trace_row
 
 TS = "20191023T100902.094+0200"

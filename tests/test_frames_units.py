@@ -9,9 +9,11 @@ from pathlib import Path
 import pytest
 from polars.testing import assert_frame_equal
 
-import qslogs.frames
+import qslogs.units
 from qslogs.bundle import Member
-from qslogs.frames import Frames, load_frames, plan_units
+from qslogs.frames import Frames
+from qslogs.loader import load_frames
+from qslogs.units import plan_units
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "sample_data" / "bundle"
@@ -22,11 +24,11 @@ def _member(size: int) -> Member:
 
 
 def test_plan_units_groups_runs_of_small_files_and_keeps_large_ones_alone(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(qslogs.frames, "UNIT_MAX_FILES", 3)
+    monkeypatch.setattr(qslogs.units, "UNIT_MAX_FILES", 3)
     sizes = [10, 10, 10, 10, 2 * 1024**2, 10, 10]
     assert plan_units([_member(s) for s in sizes]) == [[0, 1, 2], [3], [4], [5, 6]]
     assert plan_units([_member(s) for s in sizes], single=True) == [[i] for i in range(len(sizes))]
-    monkeypatch.setattr(qslogs.frames, "UNIT_MAX_BYTES", 100)
+    monkeypatch.setattr(qslogs.units, "UNIT_MAX_BYTES", 100)
     assert plan_units([_member(30), _member(60), _member(61)]) == [[0, 1], [2]]
 
 
@@ -47,14 +49,23 @@ def test_units_equal_a_file_by_file_read(tmp_path: Path, monkeypatch: pytest.Mon
     shutil.copy(scripts[3], scripts[3].with_name("copy (2) of " + scripts[3].name))  # a collision copy
     scripts[5].write_bytes(scripts[5].read_bytes()[:700] + b"\n\x00\x01 garbage\nno prefix\n")
     scripts[6].write_bytes(b"")
+    # Tabular logs of one kind and layout share a batch: one of them copied (a duplicate inside the
+    # batch), one made Windows-1252 (parsed alone), one given junk lines (bad lines inside the batch).
+    trace = bundle / "sense01.corp.example" / "Repository" / "Trace"
+    rolled = sorted(trace.glob("SENSE01_System_Repository_*.log"))
+    rolled[1].write_bytes(rolled[1].read_bytes() + b"junk without tabs\r\n\r\n")
+    rolled[2].write_bytes(rolled[2].read_bytes().replace(b"Repository", b"R\xe9pository", 3))
+    shutil.copy(rolled[3], trace / ("copy (2) of " + rolled[3].name))  # sorted right after it
     monkeypatch.setenv("QSLOGS_WORKERS", "1")
     batched = load_frames([bundle])
     assert max(len(u) for u in plan_units(sorted_members(bundle))) > 50  # the script logs did share units
-    monkeypatch.setattr(qslogs.frames, "SMALL_FILE_BYTES", -1)
+    monkeypatch.setattr(qslogs.units, "SMALL_FILE_BYTES", -1)
     alone = load_frames([bundle])
     _assert_same(batched, alone)
     files = alone.files
-    assert files.filter(files["path"].str.contains("copy \\(2\\) of"))["status"].to_list() == ["duplicate"]
+    assert files.filter(files["path"].str.contains("copy \\(2\\) of"))["status"].to_list() == ["duplicate"] * 2
+    assert files.filter(files["path"].str.ends_with(rolled[2].name))["encoding"].to_list() == ["windows-1252"]
+    assert batched.bad_lines.filter(batched.bad_lines["source_file"].str.ends_with(rolled[1].name)).height == 2
     assert batched.frames["Script/Summary"].height == files.filter(
         (files["kind"] == "Script") & (files["status"] == "parsed")).height
     assert batched.bad_lines.filter(batched.bad_lines["source_file"].str.ends_with(scripts[5].name)).height == 2
@@ -70,7 +81,7 @@ def sorted_members(bundle: Path) -> list[Member]:
 @pytest.mark.slow
 def test_units_in_worker_processes_equal_a_serial_read(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("QSLOGS_WORKERS", "1")
-    monkeypatch.setattr(qslogs.frames, "SMALL_FILE_BYTES", -1)
+    monkeypatch.setattr(qslogs.units, "SMALL_FILE_BYTES", -1)
     alone = load_frames([SAMPLE])
     monkeypatch.undo()
     monkeypatch.setenv("QSLOGS_WORKERS", "2")

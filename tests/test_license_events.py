@@ -19,7 +19,8 @@ from qslogs.analyses.license_events import (
     message_value,
     site_activity,
 )
-from qslogs.frames import Frames, load_frames
+from qslogs.frames import Frames
+from qslogs.loader import load_frames
 
 LICENSE_FILE = "Repository/Trace/QLIKSERVER1_License_Repository.txt"
 AUDIT_FILE = "Repository/Audit/QLIKSERVER1_AuditSecurity_Repository.txt"

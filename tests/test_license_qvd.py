@@ -18,7 +18,7 @@ from qslogs.analyses.license_qvd_map import QvdMapError, load_qvd_map
 from qslogs.analyses.license_qvd_recognise import recognise
 from qslogs.analyses.licenses import license_analysis, no_logs
 from qslogs.cli import cli
-from qslogs.frames import load_frames
+from qslogs.loader import load_frames
 from qslogs.parsers.qvd import read_qvd
 from qslogs_synth.qvd_writer import write_qvd
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import polars as pl
 
-from qslogs.frames import load_frames
+from qslogs.loader import load_frames
 
 LICENSE_HEADER = (
     "Sequence#\tTimestamp\tLevel\tHostname\tLogger\tThread\tId\tServiceUser\tMessage\tProxySessionId\t"

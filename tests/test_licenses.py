@@ -18,7 +18,7 @@ from qslogs.analyses.growth import DAYS_PER_MONTH
 from qslogs.analyses.licenses import JSON_KEYS, capacity_table, license_analysis
 from qslogs.cli import cli
 from qslogs.findings import Severity
-from qslogs.frames import load_frames
+from qslogs.loader import load_frames
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "sample_data"

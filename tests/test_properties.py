@@ -28,12 +28,13 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from qslogs.bundle import READ_ERRORS, Limits, Member, normalise_name, open_bundle
+from qslogs.capped import cap_lines
 from qslogs.error_classes import CLASS_NAMES, classify_error
 from qslogs.errors import ParseError, QvdError
 from qslogs.inventory import FileEntry, classify, sniff_family
 from qslogs.parsers.script_logs import parse_script_log
 from qslogs.parsers.service_logs import parse_tabular
-from qslogs.parsers.text import cap_lines, decode_text
+from qslogs.parsers.text import decode_text
 from qslogs.schemas import Family
 from qslogs.timeutil import parse_qlik_ts
 from tests.corpus import REAL, SAMPLE_BUNDLE, physical_lines

@@ -15,7 +15,7 @@ from qslogs.analyses.reloads import reload_diagnosis, reloads_json
 from qslogs.analyses.run_outcome import NOTE_INITIATION, NOTE_NOT_COLLECTED
 from qslogs.analyses.task_runs import normalise_status, outcome_of
 from qslogs.error_classes import CLASS_HINTS, MONITOR_APPS_AUTH_HINT
-from qslogs.frames import load_frames
+from qslogs.loader import load_frames
 from tests.script_log_builder import ScriptLogBuilder
 from tests.test_reloads_support import (
     LICENSE_MONITOR,

@@ -14,7 +14,8 @@ from click.testing import CliRunner
 from qslogs.analyses.base import AnalysisOptions
 from qslogs.analyses.reloads import reload_diagnosis, reloads_json
 from qslogs.cli import cli
-from qslogs.frames import Frames, load_frames
+from qslogs.frames import Frames
+from qslogs.loader import load_frames
 from tests.conftest import REPO
 from tests.test_reloads_support import (
     LICENSE_MONITOR,

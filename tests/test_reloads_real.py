@@ -9,7 +9,7 @@ import pytest
 
 from qslogs.analyses.base import AnalysisOptions
 from qslogs.analyses.reloads import reload_diagnosis, reloads_json
-from qslogs.frames import load_frames
+from qslogs.loader import load_frames
 
 pytestmark = pytest.mark.fixtures
 

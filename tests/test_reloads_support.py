@@ -598,7 +598,7 @@ T0 = datetime(2024, 3, 4, 1, 0, 5, 6000, tzinfo=UTC)
 
 
 def test_built_folder_parses_without_bad_lines(tmp_path: Path) -> None:
-    from qslogs.frames import load_frames
+    from qslogs.loader import load_frames
 
     logs = LogFolder()
     logs.run(LICENSE_MONITOR, T0, outcome="script", script=license_monitor_401)

@@ -19,7 +19,8 @@ from click.testing import CliRunner
 from qslogs.analyses import AnalysisOptions, AnalysisResult, registry, run_analyses
 from qslogs.cli import cli
 from qslogs.findings import Finding, Severity
-from qslogs.frames import Frames, load_frames
+from qslogs.frames import Frames
+from qslogs.loader import load_frames
 from qslogs.redact_frames import learn_frames
 from qslogs.report import Redactor, render_report
 from tests.conftest import SAMPLE_BUNDLE

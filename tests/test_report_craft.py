@@ -17,7 +17,7 @@ from bs4 import BeautifulSoup
 
 from qslogs.analyses import AnalysisOptions, run_analyses
 from qslogs.analyses.run_context import add_clock
-from qslogs.frames import load_frames
+from qslogs.loader import load_frames
 from qslogs.report import render_report
 from qslogs.report.charts import Series, line_chart
 from qslogs.words import plural, when

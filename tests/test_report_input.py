@@ -11,7 +11,7 @@ from bs4 import BeautifulSoup
 from qslogs.analyses.base import AnalysisOptions, AnalysisResult, run
 from qslogs.analyses.input_quality import ANALYSIS, about
 from qslogs.findings import Severity
-from qslogs.frames import load_frames
+from qslogs.loader import load_frames
 from qslogs.report import render_report
 from tests.logfiles import TRACE_SYSTEM, dotnet_file, trace_row
 from tests.test_activity import AUDIT_PROXY, proxy_row

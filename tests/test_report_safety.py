@@ -13,7 +13,8 @@ from click.testing import CliRunner
 
 from qslogs.analyses import run_analyses
 from qslogs.cli import cli
-from qslogs.frames import Frames, load_frames
+from qslogs.frames import Frames
+from qslogs.loader import load_frames
 from qslogs.redact_frames import learn_frames
 from qslogs.report import Redactor, render_report
 from tests.logfiles import GUID, TASK_EXECUTION, TRACE_SYSTEM, dotnet_file, trace_row

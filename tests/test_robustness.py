@@ -25,7 +25,7 @@ import pytest
 from click.testing import CliRunner
 
 from qslogs.cli import cli
-from qslogs.frames import load_frames
+from qslogs.loader import load_frames
 from tests.corpus import REAL_LOG, SAMPLE_BUNDLE, Built, Case, all_cases, physical_lines
 
 CASES = all_cases()

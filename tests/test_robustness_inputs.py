@@ -12,7 +12,7 @@ import polars as pl
 import pytest
 
 from qslogs.bundle import Bundle, Member
-from qslogs.frames import load_frames, parse_bundle
+from qslogs.loader import load_frames, parse_bundle
 from tests.corpus.files import SCRIPT_NAME, synthetic_bases
 from tests.logfiles import TRACE_SYSTEM, dotnet_file, trace_row
 

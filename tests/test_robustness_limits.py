@@ -15,9 +15,9 @@ import pytest
 from click.testing import CliRunner
 
 from qslogs.bundle import Limits, open_bundle
+from qslogs.capped import cap_lines
 from qslogs.cli import cli
-from qslogs.frames import load_frames
-from qslogs.parsers.text import cap_lines
+from qslogs.loader import load_frames
 from tests.corpus import write_huge_line_file
 from tests.logfiles import TRACE_SYSTEM, dotnet_file, trace_row
 

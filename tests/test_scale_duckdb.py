@@ -16,7 +16,7 @@ from click.testing import CliRunner
 from polars.testing import assert_frame_equal
 
 from qslogs.cli import cli
-from qslogs.frames import load_frames
+from qslogs.loader import load_frames
 
 duckdb = pytest.importorskip("duckdb", reason="duckdb is a test extra: pip install -e '.[test]'")
 

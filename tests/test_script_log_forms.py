@@ -18,8 +18,8 @@ from qslogs.analyses.reloads import reload_diagnosis
 from qslogs.analyses.script_link import TIME_BASIS_LOG, TIME_BASIS_NODE, TIME_BASIS_UNKNOWN
 from qslogs.bundle import open_bundle
 from qslogs.findings import Severity
-from qslogs.frames import load_frames
 from qslogs.inventory import UNKNOWN, classify
+from qslogs.loader import load_frames
 from qslogs.parsers.script_logs import Outcome, parse_script_log
 from qslogs.schemas import Family
 from tests.conftest import SHARED_REAL

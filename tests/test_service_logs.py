@@ -11,8 +11,8 @@ import pytest
 
 from qslogs.bundle import open_bundle
 from qslogs.errors import ParseError
-from qslogs.frames import load_frames
 from qslogs.inventory import classify
+from qslogs.loader import load_frames
 from qslogs.parsers.service_logs import parse_tabular
 from qslogs.schemas import Family
 from tests.logfiles import (

@@ -20,7 +20,7 @@ from qslogs.analyses.license_denials import is_service_account
 from qslogs.analyses.licenses import license_analysis, license_json
 from qslogs.analyses.reloads import reloads_json
 from qslogs.findings import Severity, cause_persistence, severity_for
-from qslogs.frames import load_frames
+from qslogs.loader import load_frames
 from qslogs.report import render_report
 
 LM_CONNECTION = "monitor_apps_REST_license_user"

@@ -21,7 +21,8 @@ import click
 from qslogs.bundle import Limits
 from qslogs.dates import DateError, check_window, outside_bundle, parse_when
 from qslogs.errors import BundleError
-from qslogs.frames import Frames, Progress, load_frames
+from qslogs.frames import Frames
+from qslogs.loader import Progress, load_frames
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -23,8 +23,8 @@ from qslogs.fleet.discover import Site, Skipped, discover
 from qslogs.fleet.output import MARKER, prepare, write_site
 from qslogs.fleet.page import build_page, write_page
 from qslogs.fleet.site import FleetOptions, summary_of
+from qslogs.outputs import write_text
 from qslogs.pipeline import window_text
-from qslogs.report.render import write_text
 
 #: Called after each site: (done, total, site name, error or None).
 SiteDone = Callable[[int, int, str, str | None], None]

@@ -16,7 +16,8 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
-from qslogs.report.render import asset, qslogs_version, write_text
+from qslogs.outputs import write_text
+from qslogs.report.render import asset, qslogs_version
 
 #: How a verdict is coloured and ranked (worst first when sorting); verdicts come from the reloads analysis.
 VERDICT_STYLE = {"failing": ("sev-critical", 0), "stale": ("sev-warning", 1), "missing": ("sev-warning", 2),

@@ -25,7 +25,7 @@ from qslogs.errors import QslogsError
 from qslogs.fleet.discover import Site
 from qslogs.fleet.summary import site_row, site_summary
 from qslogs.fleet.tables import TABLES, arrow_table
-from qslogs.frames import load_frames
+from qslogs.loader import load_frames
 
 
 @dataclass(frozen=True)
@@ -72,10 +72,11 @@ def _failed(site: Site, error: str) -> dict[str, pa.Table]:
 
 def _analyse(site: Site, options: FleetOptions) -> dict[str, AnalysisResult]:
     """Load, analyse, (redact,) render: the calls of ``qslogs report``."""
+    from qslogs.outputs import write_text
     from qslogs.pipeline import require_usable, window_text
     from qslogs.redact import Redactor
     from qslogs.redact_frames import redact_bundle
-    from qslogs.report.render import build_context, render_html, write_text
+    from qslogs.report.render import build_context, render_html
 
     frames = load_frames([Path(site.path)], strict=options.strict, limits=options.limits)
     require_usable(frames, [Path(site.path)])

@@ -40,6 +40,9 @@ _ACCESS_RE = (
 )
 MAX_BAD_TEXT = 4096
 _RAW = "__raw_line"
+#: The file index column of a batch of files (:mod:`qslogs.parsers.tabular_batch`); carried through the
+#: steps below when present.
+FILE_KEY = "__file"
 
 
 @dataclass(frozen=True)
@@ -248,16 +251,26 @@ def _split_fields(raw: pl.DataFrame, header: list[str]) -> tuple[pl.DataFrame, p
     misfit = short | long
     good = raw.filter(~misfit) if misfit.any() else raw
     fields = good["line"].str.splitn("\t", n).struct.rename_fields(header).struct.unnest()
-    records = fields.with_columns(good["line_no"], good["line"].alias(_RAW))
+    records = fields.with_columns(*_keys(good), good["line_no"], good["line"].alias(_RAW))
     if good is raw:
         return records, raw.clear(), raw.clear()
     return records, raw.filter(short), raw.filter(long)
 
 
+def _key_names(frame: pl.DataFrame) -> list[str]:
+    """``[FILE_KEY]`` when ``frame`` is a batch of files, else ``[]``."""
+    return [FILE_KEY] if FILE_KEY in frame.columns else []
+
+
+def _keys(frame: pl.DataFrame) -> list[pl.Series]:
+    """The batch's file index column when ``frame`` has one (empty for a single file)."""
+    return [frame.get_column(FILE_KEY)] if FILE_KEY in frame.columns else []
+
+
 def _split_access(raw: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     groups = raw["line"].str.extract_groups(_ACCESS_RE)
     parsed = groups.struct.rename_fields(list(ACCESS_COLUMNS)).struct.unnest().with_columns(
-        raw["line_no"], raw["line"].alias(_RAW)
+        *_keys(raw), raw["line_no"], raw["line"].alias(_RAW)
     )
     ok = parsed["ClientIp"].is_not_null()
     return parsed.filter(ok), raw.filter(~ok)
@@ -286,11 +299,11 @@ def _type_columns(records: pl.DataFrame, entry: FileEntry
             columns.append(column.str.replace_all("↵↓", "\n", literal=True).str.replace_all("[↵↓]", "\n"))
     typed = records.with_columns(columns) if columns else records
     if time_col not in typed.columns:
-        return typed, typed.clear().select("line_no", line=pl.col(_RAW)), None
+        return typed, typed.clear().select(*_key_names(typed), "line_no", line=pl.col(_RAW)), None
     bad_mask = typed.get_column(time_col).is_null()
     if not bad_mask.any():
-        return typed, typed.clear().select("line_no", line=pl.col(_RAW)), None
-    bad = typed.filter(bad_mask).select("line_no", line=pl.col(_RAW))
+        return typed, typed.clear().select(*_key_names(typed), "line_no", line=pl.col(_RAW)), None
+    bad = typed.filter(bad_mask).select(*_key_names(typed), "line_no", line=pl.col(_RAW))
     return typed.filter(~bad_mask), bad, ~bad_mask
 
 
