@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from bs4 import BeautifulSoup
 
-from qslogs.analyses import AnalysisOptions, registry, run_analyses
+from qslogs.analyses import AnalysisOptions, run_analyses
 from qslogs.loader import load_frames
 from qslogs.report import render_report
 from tests.conftest import SAMPLE_BUNDLE
@@ -138,8 +138,6 @@ def test_detectors_see_external_requests_and_console_errors(tmp_path: Path) -> N
     assert any('"boom"' in line for line in console_lines(stderr))
 
 
-@pytest.mark.skipif("reloads" not in {a.name for a in registry()},
-                    reason="the harness drives the reloads tables")
 def test_report_loads_offline_without_console_errors_and_filters_work(report: Path, tmp_path: Path) -> None:
     page = tmp_path / "harness.html"
     page.write_text(

@@ -16,7 +16,7 @@ import pytest
 from bs4 import BeautifulSoup, Tag
 from click.testing import CliRunner
 
-from qslogs.analyses import AnalysisOptions, AnalysisResult, registry, run_analyses
+from qslogs.analyses import AnalysisOptions, AnalysisResult, run_analyses
 from qslogs.cli import cli
 from qslogs.findings import Finding, Severity
 from qslogs.frames import Frames
@@ -28,12 +28,8 @@ from tests.test_activity import write_activity_bundle
 from tests.test_report_safety import known_names, leaks
 
 GENERATED = datetime(2026, 11, 1, 9, 30, tzinfo=UTC)
-REGISTERED = {a.name for a in registry()}
-#: Section ids of the report in order, each shown when its analysis is registered.
-SECTIONS = [sid for name, sid in (("reloads", "reloads"), ("licenses", "licenses"), ("activity", "activity"),
-                                  ("input", "bundle")) if name in REGISTERED]
-needs_reloads = pytest.mark.skipif("reloads" not in REGISTERED, reason="reloads analysis not registered")
-needs_licenses = pytest.mark.skipif("licenses" not in REGISTERED, reason="licenses analysis not registered")
+#: Section ids of the report in order (written out: an analysis removed from the registry must fail here).
+SECTIONS = ["reloads", "licenses", "activity", "bundle"]
 
 
 @pytest.fixture(scope="session")
@@ -112,7 +108,6 @@ def test_health_summary_has_every_finding_most_severe_first(
     assert titles == {f.title for f in findings}
 
 
-@needs_reloads
 def test_every_planted_failure_is_in_the_failed_runs_table(soup: BeautifulSoup, sample_root: Path) -> None:
     facts = truth(sample_root)["reloads"]
     planted = {f["execution_id"] for f in facts["failures"] if "execution_id" in f}
@@ -128,7 +123,6 @@ def test_every_planted_failure_is_in_the_failed_runs_table(soup: BeautifulSoup, 
     assert facts["manual_reload"]["root_cause"] in text
 
 
-@needs_reloads
 def test_reload_charts_heatmap_durations_and_task_rates(soup: BeautifulSoup) -> None:
     reloads = section(soup, "reloads")
     heat = reloads.select_one("svg.chart.heat")
@@ -139,7 +133,6 @@ def test_reload_charts_heatmap_durations_and_task_rates(soup: BeautifulSoup) -> 
     assert reloads.select_one("#t-reloads-tasks")["data-agg"] == "tasks"  # type: ignore[index]
 
 
-@needs_licenses
 def test_license_forecast_chart_and_numbers_in_words(soup: BeautifulSoup, sample_root: Path) -> None:
     licenses = section(soup, "licenses")
     exhaustion = truth(sample_root)["licenses"]["analyzer"]["projected_exhaustion_utc"][:7]
@@ -206,9 +199,8 @@ def test_embedded_data_is_valid_json_for_the_script(soup: BeautifulSoup) -> None
     block = soup.find("script", id="qslogs-data")
     data = json.loads(block.get_text())  # type: ignore[union-attr]
     assert len(data["span"]) == 2 and data["span"][0] < data["span"][1]
-    assert set(data["aggs"]) == {"activity"} | ({"tasks"} if "reloads" in REGISTERED else set())
-    if "reloads" in REGISTERED:
-        assert data["heat"]["reloads"] and all(len(e) == 4 for e in data["heat"]["reloads"])
+    assert set(data["aggs"]) == {"activity", "tasks"}
+    assert data["heat"]["reloads"] and all(len(e) == 4 for e in data["heat"]["reloads"])
 
 
 def test_same_results_same_bytes(sample_results: dict[str, AnalysisResult], tmp_path: Path) -> None:
@@ -267,7 +259,7 @@ def test_redaction_leaves_no_original_name_on_the_sample(
     assert leaks(html, names) == []
     assert "corp.example" not in html.lower() and "karin" not in html.lower()
     assert re.search(r"user-\d\d", html) and re.search(r"host-\d\d", html)
-    assert "sa_scheduler" in html or "reloads" not in REGISTERED, "Qlik's built-in accounts are kept"
+    assert "sa_scheduler" in html, "Qlik's built-in accounts are kept"
     page = BeautifulSoup(html, "html.parser")
     assert "names redacted" in page.select_one("header.top").get_text()  # type: ignore[union-attr]
     assert len(page.select("#t-summary tbody tr")) == len(soup_rows(sample_html))
@@ -306,4 +298,4 @@ def test_real_fixture_renders(real_log_folder: Path, tmp_path: Path) -> None:
     shown = page.select("#t-summary tbody tr, #t-summary-bundle tbody tr")
     assert len(shown) == sum(len(r.findings) for r in results.values())
     assert "qlikserver1" in page.select_one("#bundle").get_text()  # type: ignore[union-attr]
-    assert page.select("#t-reloads-tasks tbody tr") or "reloads" not in REGISTERED
+    assert page.select("#t-reloads-tasks tbody tr")
