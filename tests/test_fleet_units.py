@@ -151,5 +151,8 @@ def test_redact_reaches_the_dataset_the_json_and_the_reports(sample_fleet: tuple
     assert result.exit_code == 0, result.output
     assert [s["site"] for s in json.loads(result.output)["sites"]] == ["acme"]
     assert login not in _all_text(out) and login not in result.output
-    assert login not in (out / "reports" / "acme.html").read_text(encoding="utf-8")
+    report = (out / "reports" / "acme.html").read_text(encoding="utf-8")
+    assert login not in report
+    # the Source line names the input by its pseudonym, as `report --redact` does: no folder, no file name
+    assert str(zipped.parent) not in report and "Acme.zip" not in report and re.search(r"input-\d+\.zip", report)
     assert re.search(r'"user": "[^"]*user-\d+', _all_text(out))

@@ -76,7 +76,7 @@ def _analyse(site: Site, options: FleetOptions) -> dict[str, AnalysisResult]:
     from qslogs.pipeline import require_usable, window_text
     from qslogs.redact import Redactor
     from qslogs.redact_frames import redact_bundle
-    from qslogs.report.render import build_context, render_html
+    from qslogs.report.render import build_context, redacted, render_html
 
     frames = load_frames([Path(site.path)], strict=options.strict, limits=options.limits)
     require_usable(frames, [Path(site.path)])
@@ -87,8 +87,7 @@ def _analyse(site: Site, options: FleetOptions) -> dict[str, AnalysisResult]:
     results = run_analyses(frames, analysis)
     sources = list(frames.sources)
     if redactor is not None:
-        results = redactor.results(results)
-        sources = [redactor.text(s) for s in sources]
+        results, sources = redacted(redactor, results, sources)  # as the report does: inputs by pseudonym
     context = build_context(results, title=f"{site.name}: Qlik Sense log report", sources=sources,
                             redacted=options.redact, window=window_text(analysis))
     write_text(Path(options.out) / report_path(site.name), render_html(context))

@@ -161,6 +161,13 @@ def render_html(context: ReportContext) -> str:
     return environment().get_template("report.html").render(r=context)
 
 
+def redacted(
+    redactor: Redactor, results: Mapping[str, AnalysisResult], sources: Sequence[str]
+) -> tuple[dict[str, AnalysisResult], list[str]]:
+    """The results and the Source line as a redacted report shows them (inputs by their pseudonym)."""
+    return redactor.results(results), [redactor.source(s) for s in sources]
+
+
 def render_report(
     results: Mapping[str, AnalysisResult],
     out: str | Path,
@@ -180,8 +187,7 @@ def render_report(
     """
     redactor = redact if isinstance(redact, Redactor) else Redactor.create(redact_seed) if redact else None
     if redactor is not None:
-        results = redactor.results(results)
-        sources = [redactor.source(s) for s in sources]
+        results, sources = redacted(redactor, results, sources)
     context = build_context(
         results,
         title=title,
