@@ -77,7 +77,7 @@ def write_parquet_files(frames: Frames, folder: Path) -> list[Path]:
     for kind in sorted(frames.frames):
         frame = frames.frames[kind]
         if kind == "Script/Summary":  # the parser reports facts; the dataset also carries the diagnosis
-            from qslogs.analyses.script_link import classify_scripts
+            from qslogs.analyses.reloads.script_link import classify_scripts
 
             frame = classify_scripts(frame.lazy()).collect()
         target = folder / kind_dir(kind)

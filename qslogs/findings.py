@@ -75,7 +75,7 @@ CAUSE_RULES: tuple[tuple[str, str | None, str], ...] = (
 )
 
 #: (what is judged, its state, persistence of the cause or ``*``) → severity; first match wins.
-#: ``monitor`` is a monitoring app (verdicts of :mod:`qslogs.analyses.reload_health`), ``task`` any other
+#: ``monitor`` is a monitoring app (verdicts of :mod:`qslogs.analyses.reloads.health`), ``task`` any other
 #: reload task, ``manual`` a reload started by a person from the hub. ``recovered``: failed, then succeeded.
 SEVERITY_RULES: tuple[tuple[str, str, str, Severity], ...] = (
     ("monitor", "stale", "*", Severity.CRITICAL),

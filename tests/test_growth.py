@@ -1,4 +1,4 @@
-"""Growth fits and exhaustion forecasts (qslogs.analyses.growth): planted slopes, coverage, edge cases."""
+"""Growth fits and exhaustion forecasts (qslogs.analyses.licenses.growth): planted slopes, coverage, edge cases."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from datetime import date
 
 import pytest
 
-from qslogs.analyses.growth import (
+from qslogs.analyses.licenses.growth import (
     DAYS_PER_MONTH,
     Fit,
     Forecast,

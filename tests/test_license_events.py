@@ -1,4 +1,4 @@
-"""License events from Repository/License and AuditSecurity (qslogs.analyses.license_events)."""
+"""License events from Repository/License and AuditSecurity (qslogs.analyses.licenses.events)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import polars as pl
 import pytest
 from test_license_support import Ev, History, write_bundle
 
-from qslogs.analyses.license_events import (
+from qslogs.analyses.licenses.events import (
     DEFAULT_COMMAND_CATEGORIES,
     LicenseRules,
     access_type_expr,

@@ -13,10 +13,10 @@ from click.testing import CliRunner
 from test_license_support import History, write_bundle
 
 from qslogs.analyses.base import AnalysisOptions
-from qslogs.analyses.license_qvd import drop_covered, qvd_license_events
-from qslogs.analyses.license_qvd_map import QvdMapError, load_qvd_map
-from qslogs.analyses.license_qvd_recognise import recognise
-from qslogs.analyses.licenses import license_analysis, no_logs
+from qslogs.analyses.licenses.analysis import license_analysis, no_logs
+from qslogs.analyses.licenses.qvd import drop_covered, qvd_license_events
+from qslogs.analyses.licenses.qvd_map import QvdMapError, load_qvd_map
+from qslogs.analyses.licenses.qvd_recognise import recognise
 from qslogs.cli import cli
 from qslogs.loader import load_frames
 from qslogs.parsers.qvd import read_qvd

@@ -14,8 +14,8 @@ from test_license_support import Ev, History, calinfo, planted, write_bundle
 
 from qslogs.analyses import registry
 from qslogs.analyses.base import AnalysisOptions
-from qslogs.analyses.growth import DAYS_PER_MONTH
-from qslogs.analyses.licenses import JSON_KEYS, capacity_table, license_analysis
+from qslogs.analyses.licenses.analysis import JSON_KEYS, capacity_table, license_analysis
+from qslogs.analyses.licenses.growth import DAYS_PER_MONTH
 from qslogs.cli import cli
 from qslogs.findings import Severity
 from qslogs.loader import load_frames

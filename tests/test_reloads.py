@@ -11,9 +11,9 @@ import pytest
 
 from qslogs.analyses import registry, run_analyses
 from qslogs.analyses.base import AnalysisOptions
-from qslogs.analyses.reloads import reload_diagnosis, reloads_json
-from qslogs.analyses.run_outcome import NOTE_INITIATION, NOTE_NOT_COLLECTED
-from qslogs.analyses.task_runs import normalise_status, outcome_of
+from qslogs.analyses.reloads.analysis import reload_diagnosis, reloads_json
+from qslogs.analyses.reloads.run_outcome import NOTE_INITIATION, NOTE_NOT_COLLECTED
+from qslogs.analyses.reloads.task_runs import normalise_status, outcome_of
 from qslogs.error_classes import CLASS_HINTS, MONITOR_APPS_AUTH_HINT
 from qslogs.loader import load_frames
 from tests.script_log_builder import ScriptLogBuilder

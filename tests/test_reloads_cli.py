@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from qslogs.analyses.base import AnalysisOptions
-from qslogs.analyses.reloads import reload_diagnosis, reloads_json
+from qslogs.analyses.reloads.analysis import reload_diagnosis, reloads_json
 from qslogs.cli import cli
 from qslogs.frames import Frames
 from qslogs.loader import load_frames

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from qslogs.analyses.base import AnalysisOptions
-from qslogs.analyses.reloads import reload_diagnosis, reloads_json
+from qslogs.analyses.reloads.analysis import reload_diagnosis, reloads_json
 from qslogs.loader import load_frames
 
 pytestmark = pytest.mark.fixtures

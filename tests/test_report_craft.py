@@ -16,7 +16,7 @@ import pytest
 from bs4 import BeautifulSoup
 
 from qslogs.analyses import AnalysisOptions, run_analyses
-from qslogs.analyses.run_context import add_clock
+from qslogs.analyses.reloads.run_context import add_clock
 from qslogs.loader import load_frames
 from qslogs.report import render_report
 from qslogs.report.charts import Series, line_chart

@@ -14,8 +14,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from qslogs.analyses.reloads import reload_diagnosis
-from qslogs.analyses.script_link import TIME_BASIS_LOG, TIME_BASIS_NODE, TIME_BASIS_UNKNOWN
+from qslogs.analyses.reloads.analysis import reload_diagnosis
+from qslogs.analyses.reloads.script_link import TIME_BASIS_LOG, TIME_BASIS_NODE, TIME_BASIS_UNKNOWN
 from qslogs.bundle import open_bundle
 from qslogs.findings import Severity
 from qslogs.inventory import UNKNOWN, classify

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from qslogs.analyses.script_link import classify_scripts
+from qslogs.analyses.reloads.script_link import classify_scripts
 from qslogs.error_classes import MONITOR_APPS_AUTH_HINT
 from qslogs.errors import ParseError
 from qslogs.parsers.script_logs import (

@@ -16,9 +16,9 @@ import pytest
 from bs4 import BeautifulSoup
 
 from qslogs.analyses import AnalysisResult, run_analyses
-from qslogs.analyses.license_denials import is_service_account
-from qslogs.analyses.licenses import license_analysis, license_json
-from qslogs.analyses.reloads import reloads_json
+from qslogs.analyses.licenses.analysis import license_analysis, license_json
+from qslogs.analyses.licenses.denials import is_service_account
+from qslogs.analyses.reloads.analysis import reloads_json
 from qslogs.findings import Severity, cause_persistence, severity_for
 from qslogs.loader import load_frames
 from qslogs.report import render_report

@@ -5,8 +5,8 @@ from __future__ import annotations
 from qslogs.analyses.activity import ANALYSIS as ACTIVITY
 from qslogs.analyses.base import Analysis, AnalysisOptions, AnalysisResult, run
 from qslogs.analyses.input_quality import ANALYSIS as INPUT
-from qslogs.analyses.licenses import ANALYSIS as LICENSES
-from qslogs.analyses.reloads import ANALYSIS as RELOADS
+from qslogs.analyses.licenses.analysis import ANALYSIS as LICENSES
+from qslogs.analyses.reloads.analysis import ANALYSIS as RELOADS
 from qslogs.frames import Frames
 
 

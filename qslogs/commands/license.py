@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from qslogs.analyses.base import AnalysisOptions
-from qslogs.analyses.licenses import license_analysis, license_json, no_logs
+from qslogs.analyses.licenses.analysis import license_analysis, license_json, no_logs
 from qslogs.commands.options import (
     bundle_paths,
     capacity_options,

@@ -8,7 +8,7 @@ from typing import Any
 import click
 import polars as pl
 
-from qslogs.analyses.license_qvd_recognise import recognise
+from qslogs.analyses.licenses.qvd_recognise import recognise
 from qslogs.commands.options import json_option
 from qslogs.errors import BundleError
 from qslogs.export import dumps, to_jsonable

@@ -10,7 +10,7 @@ import click
 from rich.text import Text
 
 from qslogs.analyses.base import AnalysisOptions
-from qslogs.analyses.reloads import reload_diagnosis, reloads_json
+from qslogs.analyses.reloads.analysis import reload_diagnosis, reloads_json
 from qslogs.commands.options import (
     bundle_paths,
     json_option,

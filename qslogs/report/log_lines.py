@@ -2,7 +2,7 @@
 
 A line quoted from a node's log (a script log in the node's wall-clock time, a scheduler line in UTC)
 sits beside row times in UTC; the analysis puts both clocks on every context line
-(:func:`qslogs.analyses.run_context.add_clock`), and this module only writes them out.
+(:func:`qslogs.analyses.reloads.run_context.add_clock`), and this module only writes them out.
 """
 
 from __future__ import annotations

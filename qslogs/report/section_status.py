@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from qslogs.analyses.base import AnalysisResult
-from qslogs.analyses.reload_health import age_words
+from qslogs.analyses.reloads.health import age_words
 from qslogs.report.filters import fmt_int, fmt_ts
 from qslogs.report.model import Fact
 from qslogs.words import plural

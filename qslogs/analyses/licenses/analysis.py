@@ -25,9 +25,8 @@ from typing import Any
 import polars as pl
 
 from qslogs.analyses.base import Analysis, AnalysisOptions, AnalysisResult, run
-from qslogs.analyses.growth import Forecast
-from qslogs.analyses.license_denials import denial_findings, denials_by_user, service_users
-from qslogs.analyses.license_events import (
+from qslogs.analyses.licenses.denials import denial_findings, denials_by_user, service_users
+from qslogs.analyses.licenses.events import (
     AUDIT_SECURITY,
     LICENSE_LOG,
     LicenseRules,
@@ -36,9 +35,10 @@ from qslogs.analyses.license_events import (
     license_log_events,
     site_activity,
 )
-from qslogs.analyses.license_fits import SeriesFit, all_fits, chart_data, fit_rows, forecast_rows
-from qslogs.analyses.license_qvd import drop_covered, load_qvd_map, qvd_license_events
-from qslogs.analyses.license_timeline import (
+from qslogs.analyses.licenses.fits import SeriesFit, all_fits, chart_data, fit_rows, forecast_rows
+from qslogs.analyses.licenses.growth import Forecast
+from qslogs.analyses.licenses.qvd import drop_covered, load_qvd_map, qvd_license_events
+from qslogs.analyses.licenses.timeline import (
     daily_timeline,
     denial_list,
     monthly_timeline,

@@ -17,7 +17,7 @@ import math
 
 import polars as pl
 
-from qslogs.analyses.task_runs import kind_lazy
+from qslogs.analyses.reloads.task_runs import kind_lazy
 from qslogs.clock import BASIS_BUNDLE, BASIS_NODE, local_to_utc
 from qslogs.error_classes import error_class_expr, error_hint_expr
 from qslogs.frames import Frames

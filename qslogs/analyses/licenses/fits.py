@@ -23,7 +23,7 @@ from typing import Any
 
 import polars as pl
 
-from qslogs.analyses.growth import DAYS_PER_MONTH, Fit, Forecast, add_months, fit_series, forecast
+from qslogs.analyses.licenses.growth import DAYS_PER_MONTH, Fit, Forecast, add_months, fit_series, forecast
 from qslogs.words import plural
 
 MIN_MONTHS = 3

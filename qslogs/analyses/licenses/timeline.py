@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta
 
 import polars as pl
 
-from qslogs.analyses.license_events import LAST_USED, PER_USER_TYPES, UNASSIGNED
+from qslogs.analyses.licenses.events import LAST_USED, PER_USER_TYPES, UNASSIGNED
 
 #: Label of the all-users rows: active = anyone with a license use or a Proxy/Engine session.
 ALL_USERS = "All users"

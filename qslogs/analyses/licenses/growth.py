@@ -27,9 +27,9 @@ from datetime import date, timedelta
 from statistics import NormalDist, median
 
 # The fits' t distribution lives in tdist; re-exported here for readers of this module's intervals.
-from qslogs.analyses.tdist import betainc as betainc
-from qslogs.analyses.tdist import t_cdf as t_cdf
-from qslogs.analyses.tdist import t_quantile as t_quantile
+from qslogs.analyses.licenses.tdist import betainc as betainc
+from qslogs.analyses.licenses.tdist import t_cdf as t_cdf
+from qslogs.analyses.licenses.tdist import t_quantile as t_quantile
 
 #: The mean Gregorian month in days: x values and slopes are expressed in these months.
 DAYS_PER_MONTH = 365.2425 / 12

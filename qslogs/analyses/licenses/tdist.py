@@ -1,5 +1,5 @@
 """Student's t distribution in plain Python (no scipy): the regularized incomplete beta function, the
-t CDF and its quantile, for the confidence and prediction intervals of :mod:`qslogs.analyses.growth`."""
+t CDF and its quantile, for the confidence and prediction intervals of :mod:`qslogs.analyses.licenses.growth`."""
 
 from __future__ import annotations
 

@@ -14,8 +14,8 @@ from typing import Any
 
 import polars as pl
 
-from qslogs.analyses.script_link import script_lines, script_summaries
-from qslogs.analyses.task_runs import kind_lazy
+from qslogs.analyses.reloads.script_link import script_lines, script_summaries
+from qslogs.analyses.reloads.task_runs import kind_lazy
 from qslogs.frames import Frames
 
 #: Seconds of scheduler lines kept before a failed run's start, and after its stop, as its context.
@@ -184,7 +184,7 @@ def add_clock(rows: list[dict[str, Any]], file_offsets: dict[str, int]) -> None:
     Adds ``utc`` (ISO, ``Z``), ``local`` (the node's wall clock, ``YYYY-MM-DD HH:MM:SS``) and
     ``offset_minutes`` (east of UTC) to each entry of ``error_context``, so the report can show a quoted
     line in UTC with the node-local time beside it without computing anything. Script lines carry local
-    time: their log's offset (``file_offsets``, from :func:`~qslogs.analyses.script_link.logs_in_utc`)
+    time: their log's offset (``file_offsets``, from :func:`~qslogs.analyses.reloads.script_link.logs_in_utc`)
     turns them into UTC. Scheduler lines carry UTC: the run's offset (``local_start`` − ``start``) gives
     the local time. Where no offset is known the missing clock is None.
     """

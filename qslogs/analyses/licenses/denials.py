@@ -13,7 +13,7 @@ from typing import Any
 
 import polars as pl
 
-from qslogs.analyses.license_events import LICENSE_LOG
+from qslogs.analyses.licenses.events import LICENSE_LOG
 from qslogs.findings import Finding, Severity
 from qslogs.frames import Frames
 from qslogs.jsonable import to_jsonable

@@ -15,14 +15,14 @@ from dataclasses import replace
 
 import polars as pl
 
-from qslogs.analyses.license_events import (
+from qslogs.analyses.licenses.events import (
     EVENT_SCHEMA,
     LAST_USED,
     OPERATION_RULES,
     SOURCE_QVD,
     access_type_expr,
 )
-from qslogs.analyses.license_qvd_map import TableMap
+from qslogs.analyses.licenses.qvd_map import TableMap
 from qslogs.errors import QvdError
 
 

@@ -13,8 +13,8 @@ from typing import Any
 
 import polars as pl
 
-from qslogs.analyses.reload_health import age_words, hours_between
-from qslogs.analyses.run_outcome import NOTE_NOT_COLLECTED
+from qslogs.analyses.reloads.health import age_words, hours_between
+from qslogs.analyses.reloads.run_outcome import NOTE_NOT_COLLECTED
 from qslogs.findings import (
     PERSISTENT,
     SEVERITY_ORDER,

@@ -18,8 +18,8 @@ from typing import Any
 
 import polars as pl
 
-from qslogs.analyses.reload_findings import cause_phrase, short_time
-from qslogs.analyses.script_link import TIME_BASIS_UNKNOWN
+from qslogs.analyses.reloads.findings import cause_phrase, short_time
+from qslogs.analyses.reloads.script_link import TIME_BASIS_UNKNOWN
 from qslogs.findings import Finding, Severity
 from qslogs.jsonable import to_jsonable
 

@@ -2,14 +2,14 @@
 
 The analysis named ``reloads`` (registered in :func:`qslogs.analyses.registry`):
 
-- :mod:`~qslogs.analyses.task_runs` builds the runs (TaskExecution, else scheduler lifecycle lines);
-- :mod:`~qslogs.analyses.script_link` links each run to its script log and finds manual reloads;
-- :mod:`~qslogs.analyses.run_outcome` says where and why a run failed (script / initiation / not collected);
-- :mod:`~qslogs.analyses.reload_health` judges the monitoring apps and sums up each task.
+- :mod:`~qslogs.analyses.reloads.task_runs` builds the runs (TaskExecution, else scheduler lifecycle lines);
+- :mod:`~qslogs.analyses.reloads.script_link` links each run to its script log and finds manual reloads;
+- :mod:`~qslogs.analyses.reloads.run_outcome` says where and why a run failed (script / initiation / not collected);
+- :mod:`~qslogs.analyses.reloads.health` judges the monitoring apps and sums up each task.
 
 Its tables are the ``qslogs reloads --json`` object and the report's data: ``runs``, ``monitoring_apps``,
 ``tasks``, ``manual_reloads``, ``script_logs``, ``failure_heatmap``, ``durations``, ``version_changes``,
-``restarts`` (per node, :mod:`~qslogs.analyses.node_history`) and ``meta``.
+``restarts`` (per node, :mod:`~qslogs.analyses.reloads.nodes`) and ``meta``.
 """
 
 from __future__ import annotations
@@ -18,20 +18,19 @@ from typing import Any
 
 import polars as pl
 
-from qslogs.analyses import node_history as nodes
-from qslogs.analyses import reload_health as health
 from qslogs.analyses.base import Analysis, AnalysisOptions, AnalysisResult, run, time_filter
-from qslogs.analyses.reload_findings import findings_for
-from qslogs.analyses.run_context import (
+from qslogs.analyses.reloads import health, nodes
+from qslogs.analyses.reloads.findings import findings_for
+from qslogs.analyses.reloads.run_context import (
     add_clock,
     context_lists,
     context_lists_manual,
     scheduler_context,
     script_context,
 )
-from qslogs.analyses.run_outcome import attribute_failures
-from qslogs.analyses.script_failures import script_failure_findings
-from qslogs.analyses.script_link import (
+from qslogs.analyses.reloads.run_outcome import attribute_failures
+from qslogs.analyses.reloads.script_failures import script_failure_findings
+from qslogs.analyses.reloads.script_link import (
     LINK_TOLERANCE_S,
     engine_reloads,
     link_runs,
@@ -40,7 +39,7 @@ from qslogs.analyses.script_link import (
     script_coverage,
     script_summaries,
 )
-from qslogs.analyses.task_runs import task_runs
+from qslogs.analyses.reloads.task_runs import task_runs
 from qslogs.findings import Severity
 from qslogs.frames import Frames
 from qslogs.jsonable import to_jsonable

@@ -26,9 +26,9 @@ from typing import Any
 
 import polars as pl
 
-from qslogs.analyses.license_events import EVENT_SCHEMA
-from qslogs.analyses.license_qvd_map import QvdMap, TableMap, load_qvd_map
-from qslogs.analyses.license_qvd_recognise import recognise, to_events
+from qslogs.analyses.licenses.events import EVENT_SCHEMA
+from qslogs.analyses.licenses.qvd_map import QvdMap, TableMap, load_qvd_map
+from qslogs.analyses.licenses.qvd_recognise import recognise, to_events
 from qslogs.bundle import open_bundle
 from qslogs.errors import QvdError
 from qslogs.frames import Frames
