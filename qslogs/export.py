@@ -12,11 +12,16 @@ from typing import Any
 
 import polars as pl
 
+from qslogs.analyses.result import Result
+from qslogs.findings import Finding
 from qslogs.frames import Frames
-from qslogs.jsonable import iso_duration, to_jsonable
+from qslogs.jsonable import iso_duration, result_tables, to_jsonable
 from qslogs.schemas import TIME_COLUMN, Family
 
-__all__ = ["dumps", "inventory_summary", "iso_duration", "kind_dir", "to_jsonable", "write_parquet"]
+__all__ = [
+    "dumps", "finding_json", "inventory_summary", "iso_duration", "kind_dir", "result_json", "to_jsonable",
+    "write_parquet",
+]
 
 #: ``qslogs inspect --json`` keys of each file object, in order.
 INSPECT_FILE_KEYS = ("path", "kind", "host", "records", "bad_lines", "first", "last")
@@ -25,6 +30,23 @@ INSPECT_FILE_KEYS = ("path", "kind", "host", "records", "bad_lines", "first", "l
 def dumps(obj: Any) -> str:
     """The one JSON encoding of qslogs output: sorted where order carries no meaning, 2-space indent."""
     return json.dumps(to_jsonable(obj), indent=2, ensure_ascii=False, allow_nan=False)
+
+
+def finding_json(finding: Finding) -> dict[str, Any]:
+    """One finding as ``--json`` prints it."""
+    return {
+        "severity": str(finding.severity), "title": finding.title, "detail": finding.detail,
+        "data": to_jsonable(finding.data),
+    }
+
+
+def result_json(result: Result) -> dict[str, Any]:
+    """The ``--json`` object of one analysis: its fields marked ``json`` (frames as row objects), in
+    declaration order, then its ``findings`` (unless the result class says otherwise)."""
+    out = result_tables(result, json_only=True)
+    if type(result).JSON_FINDINGS:
+        out["findings"] = [finding_json(f) for f in result.findings]
+    return out
 
 
 def inventory_summary(frames: Frames) -> dict[str, Any]:

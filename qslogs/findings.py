@@ -40,6 +40,13 @@ class Finding:
     data: dict[str, Any] = field(
         default_factory=dict, metadata={"help": "the numbers and rows behind the finding (JSON-ready)"}
     )
+    table: str = field(
+        default="",
+        metadata={"help": "the field of the analysis's result whose rows this finding is about (runs, tasks, …)"},
+    )
+    keys: tuple[str, ...] = field(
+        default=(), metadata={"help": "the keys of those rows in that table (a run_key, a task name, …)"}
+    )
     about: str = field(
         default="site",
         metadata={

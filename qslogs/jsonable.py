@@ -7,6 +7,7 @@ apart from ``export`` so that analyses depend on a value rule, not on the output
 from __future__ import annotations
 
 import math
+from dataclasses import fields
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
@@ -51,3 +52,24 @@ def to_jsonable(value: Any) -> Any:
     if isinstance(value, float) and not math.isfinite(value):  # NaN, inf: not JSON
         return None
     return value
+
+
+def frame_rows(frame: Any) -> list[dict[str, Any]]:
+    """A polars DataFrame as JSON-ready row objects (columns in order)."""
+    rows: list[dict[str, Any]] = to_jsonable(frame.to_dicts())
+    return rows
+
+
+def result_tables(result: Any, *, json_only: bool = False) -> dict[str, Any]:
+    """The fields of a typed analysis result (:class:`qslogs.analyses.result.Result`) as JSON-ready values, in
+    declaration order, findings left out: frames become row objects. ``json_only`` leaves out the fields
+    marked ``json=False`` (data only the report draws)."""
+    import polars as pl  # the value rule itself needs no polars; only results hold frames
+
+    out: dict[str, Any] = {}
+    for f in fields(result):
+        if f.name == "findings" or (json_only and not f.metadata.get("json", True)):
+            continue
+        value = getattr(result, f.name)
+        out[f.name] = frame_rows(value) if isinstance(value, pl.DataFrame) else to_jsonable(value)
+    return out

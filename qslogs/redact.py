@@ -21,10 +21,13 @@ import hmac
 import re
 import secrets
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
-from qslogs.analyses.base import AnalysisResult
+import polars as pl
+
+from qslogs.analyses.base import AnalysisResult, AnyResult
+from qslogs.analyses.result import Result
 
 KINDS = {"user": "user", "dir": "dir", "host": "host", "ip": "ip", "domain": "domain", "email": "email",
          "input": "input"}
@@ -303,20 +306,45 @@ class Redactor:
             return [self.value(v) for v in value]
         return value
 
-    def results(self, results: Mapping[str, AnalysisResult]) -> dict[str, AnalysisResult]:
+    def results(self, results: Mapping[str, AnyResult]) -> dict[str, AnyResult]:
         """Redacted copies of analysis results (findings and tables), after learning from them."""
         for result in results.values():
             self.learn_values(result.tables)
             for finding in result.findings:
                 self.learn_values(finding.data)
-        out: dict[str, AnalysisResult] = {}
+        out: dict[str, AnyResult] = {}
         for name, result in results.items():
             findings = [
                 replace(f, title=self.text(f.title), detail=self.text(f.detail), data=self.value(f.data))
                 for f in result.findings
             ]
-            out[name] = AnalysisResult(result.name, findings, self.value(result.tables))
+            if isinstance(result, Result):
+                changes: dict[str, Any] = {
+                    f.name: self._field(getattr(result, f.name)) for f in fields(result) if f.name != "findings"
+                }
+                out[name] = replace(result, findings=tuple(findings), **changes)
+            else:
+                out[name] = AnalysisResult(result.name, findings, self.value(result.tables))
         return out
+
+    def _field(self, value: Any) -> Any:
+        """A typed result's field redacted: a frame keeps its schema (only cell values change)."""
+        if isinstance(value, pl.DataFrame):
+            if value.is_empty():
+                return value
+            rows = [{k: self._cells(v) for k, v in row.items()} for row in value.to_dicts()]
+            return pl.DataFrame(rows, schema=value.schema)
+        return self.value(value)
+
+    def _cells(self, value: Any) -> Any:
+        """Cell values with every string redacted; struct field names are kept (they are schema)."""
+        if isinstance(value, str):
+            return self.text(value)
+        if isinstance(value, Mapping):
+            return {k: self._cells(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self._cells(v) for v in value]
+        return value
 
 
 def _is_ip(text: str) -> bool:

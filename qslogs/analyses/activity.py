@@ -348,7 +348,9 @@ def activity_analysis(frames: Frames, options: AnalysisOptions | None = None) ->
     """Run only the activity analysis (what ``qslogs activity`` shows)."""
     from qslogs.analyses.base import run
 
-    return run([ANALYSIS], frames, options or AnalysisOptions())[NAME]
+    result = run([ANALYSIS], frames, options or AnalysisOptions())[NAME]
+    assert isinstance(result, AnalysisResult)
+    return result
 
 
 def activity_json(result: AnalysisResult) -> dict[str, Any]:

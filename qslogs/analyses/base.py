@@ -15,6 +15,7 @@ from typing import Any
 
 import polars as pl
 
+from qslogs.analyses.result import Result
 from qslogs.findings import Finding
 from qslogs.frames import Frames
 
@@ -44,16 +45,21 @@ class AnalysisResult:
     tables: dict[str, Any] = field(default_factory=dict)
 
 
+#: What an analysis returns: a typed :class:`~qslogs.analyses.result.Result`, or (until every analysis is
+#: converted) the older :class:`AnalysisResult` of JSON-ready tables.
+AnyResult = AnalysisResult | Result
+
+
 @dataclass(frozen=True)
 class Analysis:
     """A registered analysis: ``queries`` builds LazyFrames, ``build`` turns their results into a result."""
 
     name: str
     queries: Callable[[Frames, AnalysisOptions], dict[str, pl.LazyFrame]]
-    build: Callable[[dict[str, pl.DataFrame], Frames, AnalysisOptions], AnalysisResult]
+    build: Callable[[dict[str, pl.DataFrame], Frames, AnalysisOptions], AnyResult]
 
 
-def run(analyses: list[Analysis], frames: Frames, options: AnalysisOptions) -> dict[str, AnalysisResult]:
+def run(analyses: list[Analysis], frames: Frames, options: AnalysisOptions) -> dict[str, AnyResult]:
     """Run analyses with every query collected in one ``pl.collect_all``."""
     keyed: list[tuple[str, str]] = []
     lazies: list[pl.LazyFrame] = []

@@ -19,7 +19,8 @@ from typing import Any
 
 import pyarrow as pa
 
-from qslogs.analyses import AnalysisOptions, AnalysisResult, run_analyses
+from qslogs.analyses import AnalysisOptions, run_analyses
+from qslogs.analyses.base import AnyResult
 from qslogs.bundle import Limits
 from qslogs.errors import QslogsError
 from qslogs.fleet.discover import Site
@@ -70,7 +71,7 @@ def _failed(site: Site, error: str) -> dict[str, pa.Table]:
     return {"sites": arrow_table("sites", site.name, [site_row(summary)])}
 
 
-def _analyse(site: Site, options: FleetOptions) -> dict[str, AnalysisResult]:
+def _analyse(site: Site, options: FleetOptions) -> dict[str, AnyResult]:
     """Load, analyse, (redact,) render: the calls of ``qslogs report``."""
     from qslogs.outputs import write_text
     from qslogs.pipeline import require_usable, window_text
@@ -94,7 +95,7 @@ def _analyse(site: Site, options: FleetOptions) -> dict[str, AnalysisResult]:
     return results
 
 
-def site_tables(results: Mapping[str, AnalysisResult]) -> dict[str, list[dict[str, Any]]]:
+def site_tables(results: Mapping[str, AnyResult]) -> dict[str, list[dict[str, Any]]]:
     """The analysis rows of each fleet table (the ``--json`` tables of ``reloads``, ``license``, …)."""
     reloads = results["reloads"].tables
     licenses = results["licenses"].tables

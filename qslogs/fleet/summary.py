@@ -13,7 +13,7 @@ from collections import Counter
 from collections.abc import Mapping
 from typing import Any
 
-from qslogs.analyses import AnalysisResult
+from qslogs.analyses.base import AnyResult
 from qslogs.findings import Severity
 
 #: An HTTP 401 in a root-cause line (``HTTP protocol error 401``, ``(401) Unauthorized``): the
@@ -27,7 +27,7 @@ MONITOR_KEYS = ("name", "verdict", "last_success", "last_attempt", "last_status"
 FAILED = ("failed", "aborted")
 
 
-def site_summary(site: str, bundle: str, report: str | None, results: Mapping[str, AnalysisResult],
+def site_summary(site: str, bundle: str, report: str | None, results: Mapping[str, AnyResult],
                  error: str | None) -> dict[str, Any]:
     """The ``--json`` object of one site (``error`` set and everything else empty when it failed)."""
     reloads = results["reloads"].tables if "reloads" in results else {}

@@ -19,7 +19,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
-from qslogs.analyses.base import AnalysisResult
+from qslogs.analyses.base import AnyResult
 from qslogs.errors import ReportError
 from qslogs.outputs import write_text
 from qslogs.redact import Redactor
@@ -70,7 +70,7 @@ def qslogs_version() -> str:
         return "dev"
 
 
-def _coverage(results: Mapping[str, AnalysisResult]) -> list[Callout]:
+def _coverage(results: Mapping[str, AnyResult]) -> list[Callout]:
     """Coverage warnings for the Bundle section: a short log span (input) and a short license history."""
     out = []
     for name in ("input", "licenses"):
@@ -83,7 +83,7 @@ def _coverage(results: Mapping[str, AnalysisResult]) -> list[Callout]:
 
 
 def build_context(
-    results: Mapping[str, AnalysisResult],
+    results: Mapping[str, AnyResult],
     *,
     title: str,
     sources: Sequence[str] = (),
@@ -162,14 +162,14 @@ def render_html(context: ReportContext) -> str:
 
 
 def redacted(
-    redactor: Redactor, results: Mapping[str, AnalysisResult], sources: Sequence[str]
-) -> tuple[dict[str, AnalysisResult], list[str]]:
+    redactor: Redactor, results: Mapping[str, AnyResult], sources: Sequence[str]
+) -> tuple[dict[str, AnyResult], list[str]]:
     """The results and the Source line as a redacted report shows them (inputs by their pseudonym)."""
     return redactor.results(results), [redactor.source(s) for s in sources]
 
 
 def render_report(
-    results: Mapping[str, AnalysisResult],
+    results: Mapping[str, AnyResult],
     out: str | Path,
     *,
     title: str = "Qlik Sense log report",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from qslogs.analyses.base import AnalysisResult
+from qslogs.analyses.base import AnyResult
 from qslogs.report.charts import DAY, HOUR, Series, bar_chart, line_chart, sparkline
 from qslogs.report.evidence import service_anchor
 from qslogs.report.filters import fmt_int, plural, ts_ms
@@ -21,7 +21,7 @@ def hourly(span_hours: float | None) -> bool:
     return span_hours is not None and span_hours <= HOURLY_UP_TO_H
 
 
-def activity_section(result: AnalysisResult, span_hours: float | None) -> tuple[Section, dict[str, Any]]:
+def activity_section(result: AnyResult, span_hours: float | None) -> tuple[Section, dict[str, Any]]:
     """The section and the aggregate the date filter recomputes (errors/warnings/records per row key)."""
     t = result.tables
     per_hour = hourly(span_hours)

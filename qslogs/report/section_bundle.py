@@ -5,14 +5,14 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from qslogs.analyses.base import AnalysisResult
+from qslogs.analyses.base import AnyResult
 from qslogs.report.evidence import bad_file_anchor
 from qslogs.report.filters import fmt_bytes, fmt_int, fmt_ts, plural
 from qslogs.report.model import Block, Callout, Column, Fact, Section
 from qslogs.report.sections import details, make_table
 
 
-def bundle_section(result: AnalysisResult, coverage: list[Callout]) -> Section:
+def bundle_section(result: AnyResult, coverage: list[Callout]) -> Section:
     """Inventory, versions, bad lines and unreadable files; ``coverage`` warnings from any analysis on top."""
     t = result.tables
     totals, span = t["totals"], t["time_span"]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from qslogs.analyses.base import AnalysisResult
+from qslogs.analyses.base import AnyResult
 from qslogs.report.charts import Band, HLine, Marker, Series, line_chart
 from qslogs.report.evidence import chart_anchor
 from qslogs.report.filters import fmt_int, fmt_num, fmt_signed
@@ -22,7 +22,7 @@ CHART_TYPES = ("Professional", "Analyzer")
 ALL_USERS = "All users"
 
 
-def licenses_section(result: AnalysisResult, data: dict[str, Any]) -> Section:
+def licenses_section(result: AnyResult, data: dict[str, Any]) -> Section:
     """The section (the date filter narrows its tables and zooms its charts; no aggregate needed)."""
     t = result.tables
     forecast = {row["access_type"]: row for row in t.get("forecast") or []}

@@ -11,7 +11,7 @@ from collections import defaultdict
 from datetime import datetime
 from typing import Any
 
-from qslogs.analyses.base import AnalysisResult
+from qslogs.analyses.base import AnyResult
 from qslogs.report.charts import Series, heatmap, line_chart
 from qslogs.report.evidence import context_anchor, manual_anchor, monitor_anchor, run_anchor
 from qslogs.report.filters import fmt_duration, fmt_int, fmt_ts, ts_ms
@@ -63,7 +63,7 @@ def context_value(
     return details(summary or "(no root-cause line)", extra, lines, anchor)
 
 
-def reloads_section(result: AnalysisResult, data: dict[str, Any]) -> Section:
+def reloads_section(result: AnyResult, data: dict[str, Any]) -> Section:
     """The section; adds the per-task aggregate and the heatmap events to ``data`` for the date filter."""
     t = result.tables
     runs: list[dict[str, Any]] = t.get("runs") or []

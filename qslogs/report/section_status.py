@@ -12,7 +12,7 @@ from collections import Counter
 from collections.abc import Mapping
 from typing import Any
 
-from qslogs.analyses.base import AnalysisResult
+from qslogs.analyses.base import AnyResult
 from qslogs.analyses.reloads.health import age_words
 from qslogs.report.filters import fmt_int, fmt_ts
 from qslogs.report.model import Fact
@@ -22,7 +22,7 @@ from qslogs.words import plural
 VERDICT_WORDS = {"ok": "OK", "failing": "Failing", "stale": "Stale", "missing": "No task", "unknown": "Unknown"}
 
 
-def _severity_of(result: AnalysisResult, **match: Any) -> str:
+def _severity_of(result: AnyResult, **match: Any) -> str:
     """The severity of the first finding whose data holds every ``match`` pair ('' when none does)."""
     for f in result.findings:
         if all(f.data.get(k) == v for k, v in match.items()):
@@ -34,7 +34,7 @@ def _age(hours: float | None) -> str:
     return f"{age_words(hours)} ago" if hours is not None else "age unknown"
 
 
-def monitor_tiles(result: AnalysisResult) -> list[Fact]:
+def monitor_tiles(result: AnyResult) -> list[Fact]:
     """One tile per monitoring app: verdict, last success and age, stale-at."""
     out = []
     for m in result.tables.get("monitoring_apps") or []:
@@ -54,7 +54,7 @@ def monitor_tiles(result: AnalysisResult) -> list[Fact]:
     return out
 
 
-def failure_tile(result: AnalysisResult) -> Fact | None:
+def failure_tile(result: AnyResult) -> Fact | None:
     """Failed task runs and hub reloads, with the most frequent cause."""
     runs = [r for r in result.tables.get("runs") or [] if r.get("outcome") in ("failed", "aborted")]
     manual = [r for r in result.tables.get("manual_reloads") or [] if r.get("outcome") == "failed"]
@@ -77,7 +77,7 @@ def failure_tile(result: AnalysisResult) -> Fact | None:
     return Fact("Failed reloads", fmt_int(len(failed)), note, severity)
 
 
-def license_tiles(result: AnalysisResult) -> list[Fact]:
+def license_tiles(result: AnyResult) -> list[Fact]:
     """Per access type: allocated / bought, and the runway."""
     out = []
     for row in result.tables.get("forecast") or []:
@@ -105,7 +105,7 @@ def license_tiles(result: AnalysisResult) -> list[Fact]:
     return out
 
 
-def status_strip(results: Mapping[str, AnalysisResult]) -> list[Fact]:
+def status_strip(results: Mapping[str, AnyResult]) -> list[Fact]:
     """The tiles of the first screen, in the order of the four questions."""
     out: list[Fact] = []
     if "reloads" in results:

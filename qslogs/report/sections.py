@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 from typing import Any
 
-from qslogs.analyses.base import AnalysisResult
+from qslogs.analyses.base import AnyResult
 from qslogs.findings import Finding
 from qslogs.report.evidence import evidence_for
 from qslogs.report.filters import fmt_int, severity_rank, ts_ms
@@ -90,7 +90,7 @@ def finding_group(f: Finding) -> str:
 
 
 def summary(
-    results: Mapping[str, AnalysisResult], present: Mapping[str, str], ids: Container[str] = frozenset()
+    results: Mapping[str, AnyResult], present: Mapping[str, str], ids: Container[str] = frozenset()
 ) -> tuple[list[FindingRow], dict[str, int]]:
     """Every finding of every analysis: the site's, then the bundle's; most severe first in each group
     (ties keep analysis and finding order).
@@ -203,7 +203,7 @@ def _scalar(value: Any) -> Any:
     return value
 
 
-def generic_section(result: AnalysisResult, title: str | None = None) -> Section:
+def generic_section(result: AnyResult, title: str | None = None) -> Section:
     """A section for an analysis without a dedicated layout: scalar facts, then every table."""
     name = result.name
     facts: list[Fact] = []

@@ -393,4 +393,6 @@ def no_logs() -> Frames:
 
 def license_analysis(frames: Frames, options: AnalysisOptions | None = None) -> AnalysisResult:
     """Run just the licenses analysis (what ``qslogs license`` shows)."""
-    return run([ANALYSIS], frames, options or AnalysisOptions())[NAME]
+    result = run([ANALYSIS], frames, options or AnalysisOptions())[NAME]
+    assert isinstance(result, AnalysisResult)
+    return result

@@ -219,7 +219,9 @@ ANALYSIS = Analysis(NAME, queries, build)
 
 def reload_diagnosis(frames: Frames, options: AnalysisOptions | None = None) -> AnalysisResult:
     """Run only the reloads analysis (what ``qslogs reloads`` shows)."""
-    return run([ANALYSIS], frames, options or AnalysisOptions())[NAME]
+    result = run([ANALYSIS], frames, options or AnalysisOptions())[NAME]
+    assert isinstance(result, AnalysisResult)
+    return result
 
 
 def reloads_json(result: AnalysisResult) -> dict[str, Any]:
