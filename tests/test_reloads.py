@@ -11,11 +11,14 @@ import pytest
 
 from qslogs.analyses import registry, run_analyses
 from qslogs.analyses.base import AnalysisOptions
-from qslogs.analyses.reloads.analysis import reload_diagnosis, reloads_json
+from qslogs.analyses.reloads import ReloadsResult
 from qslogs.analyses.reloads.run_outcome import NOTE_INITIATION, NOTE_NOT_COLLECTED
 from qslogs.analyses.reloads.task_runs import normalise_status, outcome_of
 from qslogs.error_classes import CLASS_HINTS, MONITOR_APPS_AUTH_HINT
+from qslogs.export import result_json
+from qslogs.jsonable import frame_rows
 from qslogs.loader import load_frames
+from tests.reloads_run import reloads_json, reloads_result
 from tests.script_log_builder import ScriptLogBuilder
 from tests.test_reloads_support import (
     LICENSE_MONITOR,
@@ -37,7 +40,7 @@ HOUR, DAY = timedelta(hours=1), timedelta(days=1)
 
 def diagnose(log: Path, **options: Any) -> dict[str, Any]:
     """What ``qslogs reloads --json`` prints for the folder."""
-    return reloads_json(reload_diagnosis(load_frames([log]), AnalysisOptions(**options)))
+    return reloads_json(load_frames([log]), AnalysisOptions(**options))
 
 
 def run_of(data: dict[str, Any], execution_id: str) -> dict[str, Any]:
@@ -376,6 +379,20 @@ def test_without_script_logs_the_bundle_says_script_log_not_collected(tmp_path: 
     assert data["meta"]["script_logs_cover"] is None
 
 
+def test_findings_point_at_their_rows_by_key(tmp_path: Path) -> None:
+    logs = LogFolder()
+    logs.run(LICENSE_MONITOR, T0, script=license_monitor_ok, script_delay_s=40)
+    lm_401 = logs.run(LICENSE_MONITOR, T0 + DAY, outcome="script", script=license_monitor_401, script_delay_s=40)
+    sales_init = logs.run(SALES, T0 + DAY + HOUR, outcome="initiation")
+    result = reloads_result(load_frames([logs.write(tmp_path, scripts=False)]))
+    assert {(f.table, f.keys) for f in result.findings} == {
+        ("monitoring_apps", ("License Monitor",)),  # failing: its task's failures are told here
+        ("monitoring_apps", ("Operations Monitor",)),  # missing: no task for it
+        ("runs", (lm_401, sales_init)),  # the failed runs whose script log was not collected
+        ("runs", (sales_init,)),  # the Sales task's last failure
+    }
+
+
 def test_initiation_rule_stops_where_the_collected_script_logs_stop(tmp_path: Path) -> None:
     logs = LogFolder()
     logs.run(SALES, T0, script=sales_ok)
@@ -692,7 +709,10 @@ def test_reloads_is_registered_and_tables_are_the_json(tmp_path: Path) -> None:
     assert "reloads" in [a.name for a in registry()]
     frames = load_frames([_story(tmp_path)[0] and tmp_path / "Log"])
     result = run_analyses(frames, AnalysisOptions(), only=["reloads"])["reloads"]
-    assert {"runs", "monitoring_apps", "tasks", "manual_reloads", "failure_heatmap", "durations"} <= set(
-        result.tables
-    )
-    assert reloads_json(result)["runs"] == result.tables["runs"]
+    assert isinstance(result, ReloadsResult)
+    data = result_json(result)
+    assert list(data) == [
+        "runs", "monitoring_apps", "tasks", "manual_reloads", "script_logs", "failure_heatmap", "durations", "meta",
+        "version_changes", "restarts", "findings",
+    ]
+    assert data["runs"] == frame_rows(result.runs) and len(data["runs"]) == 4

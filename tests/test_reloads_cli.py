@@ -12,11 +12,11 @@ import pytest
 from click.testing import CliRunner
 
 from qslogs.analyses.base import AnalysisOptions
-from qslogs.analyses.reloads.analysis import reload_diagnosis, reloads_json
 from qslogs.cli import cli
 from qslogs.frames import Frames
 from qslogs.loader import load_frames
 from tests.conftest import REPO
+from tests.reloads_run import reloads_json
 from tests.test_reloads_support import (
     LICENSE_MONITOR,
     SALES,
@@ -196,7 +196,7 @@ def check_license_monitor_flip(bundle: Path, truth: dict[str, Any], frames: Fram
     assert recovered["start_utc"] > lm["last_failure_utc"]
 
     def verdict(at: datetime) -> dict[str, Any]:
-        data = reloads_json(reload_diagnosis(frames, AnalysisOptions(until=at)))
+        data = reloads_json(frames, AnalysisOptions(until=at))
         return next(m for m in data["monitoring_apps"] if m["name"] == "License Monitor")
 
     assert verdict(before + timedelta(hours=23, minutes=59))["verdict"] == "ok"

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from qslogs.analyses.base import AnalysisOptions
-from qslogs.analyses.reloads.analysis import reload_diagnosis, reloads_json
 from qslogs.loader import load_frames
+from tests.reloads_run import reloads_json
 
 pytestmark = pytest.mark.fixtures
 
@@ -28,7 +28,7 @@ FIRST_RUN = (
 
 
 def test_real_bundle_twenty_successful_runs_and_no_failure_findings(real_log_folder: Path) -> None:
-    data = reloads_json(reload_diagnosis(load_frames([real_log_folder])))
+    data = reloads_json(load_frames([real_log_folder]))
     runs = data["runs"]
     assert len(runs) == 20 and {r["status"] for r in runs} == {"FinishedSuccess"}
     assert {r["outcome"] for r in runs} == {"success"} and {r["source"] for r in runs} == {"TaskExecution"}
@@ -57,9 +57,9 @@ def test_real_bundle_twenty_successful_runs_and_no_failure_findings(real_log_fol
 
 def test_real_runs_rebuilt_from_scheduler_logs_match_task_execution(real_log_folder: Path) -> None:
     frames = load_frames([real_log_folder])
-    full = reloads_json(reload_diagnosis(frames))["runs"]
+    full = reloads_json(frames)["runs"]
     frames.frames = {k: frames.frames[k] for k in frames.frames if k != "Scheduler/TaskExecution"}
-    rebuilt = reloads_json(reload_diagnosis(frames))["runs"]
+    rebuilt = reloads_json(frames)["runs"]
     assert len(rebuilt) == 20 and {r["source"] for r in rebuilt} == {"AuditActivity+System"}
     by_id = {r["execution_id"]: r for r in full}
     for r in rebuilt:
@@ -80,7 +80,7 @@ def test_real_runs_rebuilt_from_scheduler_logs_match_task_execution(real_log_fol
 def test_real_freshness_turns_stale_a_day_after_the_last_run(real_log_folder: Path) -> None:
     frames = load_frames([real_log_folder])
     later = datetime(2019, 2, 2, 14, 0, tzinfo=UTC)
-    data = reloads_json(reload_diagnosis(frames, AnalysisOptions(until=later)))
+    data = reloads_json(frames, AnalysisOptions(until=later))
     lm = data["monitoring_apps"][0]
     assert (lm["verdict"], lm["last_success"], lm["root_cause"]["class"]) == (
         "stale",
@@ -92,7 +92,7 @@ def test_real_freshness_turns_stale_a_day_after_the_last_run(real_log_folder: Pa
         "License Monitor has not reloaded successfully for 25 hours: "
         "no reload attempt since 2019-02-01 12:59 UTC"
     )
-    early = reloads_json(reload_diagnosis(frames, AnalysisOptions(until=later - timedelta(hours=2))))
+    early = reloads_json(frames, AnalysisOptions(until=later - timedelta(hours=2)))
     assert early["monitoring_apps"][0]["verdict"] == "ok"
 
 
@@ -113,7 +113,7 @@ REAL_LOGS = [
 def test_real_script_logs_come_out_with_outcome_user_and_connections(
     real_fixtures: Path, name: str, executed_by: str, user: str, manual: bool
 ) -> None:
-    data = reloads_json(reload_diagnosis(load_frames([real_fixtures / "script-logs"])))
+    data = reloads_json(load_frames([real_fixtures / "script-logs"]))
     log = next(s for s in data["script_logs"] if s["source_file"].endswith(name))
     complete = name.startswith("disabled")
     assert log["outcome"] == ("success" if complete else "incomplete")

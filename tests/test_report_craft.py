@@ -12,11 +12,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import polars as pl
 import pytest
 from bs4 import BeautifulSoup
 
 from qslogs.analyses import AnalysisOptions, run_analyses
-from qslogs.analyses.reloads.run_context import add_clock
+from qslogs.analyses.reloads.run_context import context_lists
 from qslogs.loader import load_frames
 from qslogs.report import render_report
 from qslogs.report.charts import Series, line_chart
@@ -139,30 +140,57 @@ def test_two_points_are_dots_with_their_values_not_a_trend() -> None:
     assert len(ys) == 2 and abs(ys[0] - ys[1]) >= 12
 
 
-def test_add_clock_puts_both_clocks_on_every_context_line() -> None:
-    rows: list[dict[str, Any]] = [
+def test_context_lines_carry_both_clocks() -> None:
+    utc = pl.Datetime("ms", "UTC")
+    runs = pl.DataFrame(
         {
-            "start": "2026-10-25T00:05:01.096Z",
-            "local_start": "2026-10-25T02:05:01.096",
-            "error_context": [
-                {"source_file": "sched.log", "time": "2026-10-25T00:05:39.877Z"},
-                {"source_file": "a.log", "time": "2026-10-25 03:10:00"},
-                {"source_file": "unknown.log", "time": "2026-10-25 03:10:00"},
-                {"source_file": "x.log", "time": "garbage"},
-            ],
-        }
-    ]
-    add_clock(rows, {"a.log": 60})
-    sched, script, unknown, bad = rows[0]["error_context"]
-    assert (sched["utc"], sched["local"], sched["offset_minutes"]) == (
-        "2026-10-25T00:05:39.877Z",
-        "2026-10-25 02:05:39",
-        120,
+            "run_key": ["sched-run", "script-run", "unknown-run"],
+            "error_class": ["initiation", "script", "script"],
+            "script_log": [None, "a.log", "unknown.log"],
+            "root_cause_file": [None, "a.log", "unknown.log"],
+            "local_offset_minutes": [120, 120, 120],
+        },
+        schema_overrides={"local_offset_minutes": pl.Int32, "script_log": pl.String, "root_cause_file": pl.String},
     )
-    assert (script["utc"], script["local"], script["offset_minutes"]) == (
-        "2026-10-25T02:10:00.000Z",
-        "2026-10-25 03:10:00",
-        60,
+    script_ctx = pl.DataFrame(
+        {
+            "source_file": ["a.log", "unknown.log"],
+            "line_no": [7, 9],
+            "time": [datetime(2026, 10, 25, 3, 10, 0, 250000), datetime(2026, 10, 25, 3, 10)],
+            "script_line": [3, 4],
+            "text": ["Error: x", "Error: y"],
+        },
+        schema_overrides={"time": pl.Datetime("ms"), "script_line": pl.Int32},
     )
-    assert (unknown["utc"], unknown["local"]) == (None, "2026-10-25 03:10:00")
-    assert (bad["utc"], bad["local"], bad["offset_minutes"]) == (None, None, None)
+    sched_ctx = pl.DataFrame(
+        {
+            "run_key": ["sched-run", "sched-run"],
+            "time": [datetime(2026, 10, 25, 0, 5, 39, 877000, tzinfo=UTC), None],
+            "level": ["ERROR", "WARN"],
+            "logger": ["System.Scheduler.Master", None],
+            "message": ["Failed to start session", "no time"],
+            "exception": [None, None],
+            "host": ["sense01", "sense01"],
+            "source_file": ["sched.log", "sched.log"],
+            "line_no": [12, 13],
+        },
+        schema_overrides={"time": utc, "exception": pl.String, "logger": pl.String},
+    )
+    offsets = pl.DataFrame(
+        {"source_file": ["a.log", "unknown.log"], "offset_minutes": [60, None]},
+        schema_overrides={"offset_minutes": pl.Int32},
+    )
+    lists = context_lists(runs, script_ctx, sched_ctx, offsets)
+    context = {row["run_key"]: row["error_context"] for row in lists.iter_rows(named=True)}
+    clocks = {k: [(c["time"], c["utc"], c["local"], c["offset_minutes"]) for c in v] for k, v in context.items()}
+    assert clocks == {
+        # a scheduler line is written in UTC: the run's node offset gives its local time
+        "sched-run": [
+            ("2026-10-25T00:05:39.877Z", "2026-10-25T00:05:39.877Z", "2026-10-25 02:05:39", 120),
+            (None, None, None, None),
+        ],
+        # a script line is written in the node's local time: its log's offset gives UTC (to the second)
+        "script-run": [("2026-10-25 03:10:00", "2026-10-25T02:10:00.000Z", "2026-10-25 03:10:00", 60)],
+        "unknown-run": [("2026-10-25 03:10:00", None, "2026-10-25 03:10:00", None)],
+    }
+    assert context["sched-run"][0]["text"] == "Master: Failed to start session"

@@ -14,9 +14,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from qslogs.analyses.reloads.analysis import reload_diagnosis
 from qslogs.analyses.reloads.script_link import TIME_BASIS_LOG, TIME_BASIS_NODE, TIME_BASIS_UNKNOWN
 from qslogs.bundle import open_bundle
+from qslogs.export import result_json
 from qslogs.findings import Severity
 from qslogs.inventory import UNKNOWN, classify
 from qslogs.loader import load_frames
@@ -24,6 +24,7 @@ from qslogs.parsers.script_logs import Outcome, parse_script_log
 from qslogs.schemas import Family
 from tests.conftest import SHARED_REAL
 from tests.logfiles import TRACE_SYSTEM, dotnet_file, trace_row
+from tests.reloads_run import reloads_result
 from tests.script_log_builder import MONITOR_401, ScriptLogBuilder
 
 LM_APP = "3b2a9f10-5e4d-4c3b-8a29-1f0e9d8c7b6a"
@@ -62,8 +63,9 @@ def modern_store(start: datetime) -> bytes:
 
 
 def reloads_json(path: Path) -> dict[str, Any]:
-    result = reload_diagnosis(load_frames([path]))
-    return {"findings": result.findings, **result.tables}
+    """``qslogs reloads --json`` of the folder, with the findings as :class:`Finding` objects."""
+    result = reloads_result(load_frames([path]))
+    return {**result_json(result), "findings": list(result.findings)}
 
 
 # -- failures from script logs alone ---------------------------------------------------------------------------
@@ -332,8 +334,7 @@ def test_sample_data_holds_both_script_log_forms_and_both_header_variants() -> N
     assert any("ProxySessionId" in h for h in headers) and any("ProxySessionId" not in h for h in headers)
     frames = load_frames([SAMPLE_BUNDLE])
     assert frames.bad_lines.height == 1 and not frames.file_issues  # the one planted broken line only
-    rows = reload_diagnosis(frames).tables["script_logs"]
-    bases = {r["time_basis"] for r in rows}
+    bases = set(reloads_result(frames).script_logs["time_basis"].to_list())
     assert bases == {TIME_BASIS_LOG, TIME_BASIS_NODE}
 
 

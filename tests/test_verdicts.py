@@ -18,7 +18,8 @@ from bs4 import BeautifulSoup
 from qslogs.analyses import AnalysisResult, run_analyses
 from qslogs.analyses.licenses.analysis import license_analysis, license_json
 from qslogs.analyses.licenses.denials import is_service_account
-from qslogs.analyses.reloads.analysis import reloads_json
+from qslogs.analyses.reloads import ReloadsResult
+from qslogs.export import result_json
 from qslogs.findings import Severity, cause_persistence, severity_for
 from qslogs.loader import load_frames
 from qslogs.report import render_report
@@ -108,6 +109,12 @@ def scenarios(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path,
 @pytest.fixture(scope="session")
 def analysed(scenarios: dict[str, tuple[Path, dict[str, Any]]]) -> dict[str, dict[str, AnalysisResult]]:
     return {name: run_analyses(load_frames([root])) for name, (root, _) in scenarios.items()}
+
+
+def reloads_json(result: object) -> dict[str, Any]:
+    """What ``qslogs reloads --json`` prints for a typed reloads result."""
+    assert isinstance(result, ReloadsResult)
+    return result_json(result)
 
 
 def _at(text: str) -> datetime:
@@ -344,7 +351,7 @@ def test_engine_upgrade_and_restarts_per_node(
         _at(t) for t in truth["timeline"]["restarts_utc"][truth["nodes"][0]["fqdn"]] if _at(t) >= first
     ]
     assert planted and all(any(abs(s - p) < timedelta(minutes=5) for s in seen) for p in planted)
-    assert set(node["services"]) >= {"Engine", "Repository", "Proxy", "Scheduler"}
+    assert {s["service"] for s in node["services"]} >= {"Engine", "Repository", "Proxy", "Scheduler"}
 
 
 def test_license_forecast_needs_three_monthly_points(tmp_path: Path) -> None:

@@ -9,8 +9,8 @@ from typing import Any
 import click
 from rich.text import Text
 
-from qslogs.analyses.base import AnalysisOptions
-from qslogs.analyses.reloads.analysis import reload_diagnosis, reloads_json
+from qslogs.analyses import AnalysisOptions, run_analyses
+from qslogs.analyses.reloads import ReloadsResult
 from qslogs.commands.options import (
     bundle_paths,
     json_option,
@@ -20,7 +20,7 @@ from qslogs.commands.options import (
     time_window_options,
 )
 from qslogs.commands.terminal import FitTable, cut, render, styled, table, when
-from qslogs.export import dumps
+from qslogs.export import dumps, result_json
 
 #: How each monitoring-app verdict reads in the terminal (the JSON keeps the word itself).
 VERDICT_WORDS = {"ok": "ok", "failing": "FAILING", "stale": "STALE", "missing": "NO TASK", "unknown": "no reload seen"}
@@ -74,8 +74,9 @@ def reloads(
     options = AnalysisOptions(
         since=since, until=until, stale_hours=stale_hours, failed_only=failed_only
     )
-    result = reload_diagnosis(load(paths, strict, quiet), options)
-    data = reloads_json(result)
+    result = run_analyses(load(paths, strict, quiet), options, only=["reloads"])["reloads"]
+    assert isinstance(result, ReloadsResult)
+    data = result_json(result)
     click.echo(dumps(data) if as_json else render_reloads(data, failed_only=failed_only))
 
 

@@ -10,7 +10,6 @@ page, else to the finding's section.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 from typing import Any
 
 from qslogs.findings import Finding
@@ -32,10 +31,10 @@ def context_anchor(row_anchor: str) -> str:
     return f"ctx-{row_anchor}" if row_anchor else ""
 
 
-def manual_anchor(row: Mapping[str, Any]) -> str:
-    """Row of a manual reload: from its script log, else its start time and app id."""
-    log = row.get("script_log")
-    name = str(log).replace("\\", "/").rsplit("/", 1)[-1] if log else f"{row.get('time')}-{row.get('app_id')}"
+def manual_anchor(key: str) -> str:
+    """Row of a manual reload, from its key (:func:`~qslogs.analyses.reloads.findings.manual_reload_key`:
+    its script log, whose file name is used, else its start time and app id)."""
+    name = key.replace("\\", "/").rsplit("/", 1)[-1]
     return f"manual-{_slug(name)}"
 
 
@@ -68,15 +67,15 @@ def evidence_for(finding: Finding) -> list[tuple[str, str]]:
 
 
 def _reloads(finding: Finding, data: dict[str, Any]) -> list[tuple[str, str]]:
-    last = data.get("last_failure")
-    if isinstance(last, dict) and last.get("execution_id"):
-        return [(run_anchor(last["execution_id"]), "last failed run")]
-    if data.get("execution_ids"):
-        return [(run_anchor(data["execution_ids"][0]), "failed run")]
-    if "app_id" in data and "time" in data:
-        return [(manual_anchor(data), "manual reload")]
-    if data.get("name"):
-        return [(monitor_anchor(data["name"]), "monitoring app"), ("t-reloads-monitors", "monitoring apps")]
+    """The rows a reloads finding names (``table``/``keys``): a run (a task's last failure; the first of the
+    runs a bundle finding lists), a manual reload, a monitoring app; else the monitoring apps."""
+    key = finding.keys[0] if finding.keys else None
+    if finding.table == "runs" and key:
+        return [(run_anchor(key), "failed run" if finding.about == "bundle" else "last failed run")]
+    if finding.table == "manual_reloads" and key:
+        return [(manual_anchor(key), "manual reload")]
+    if finding.table == "monitoring_apps" and key:
+        return [(monitor_anchor(key), "monitoring app"), ("t-reloads-monitors", "monitoring apps")]
     return [("t-reloads-monitors", "monitoring apps")]
 
 

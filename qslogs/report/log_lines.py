@@ -2,7 +2,7 @@
 
 A line quoted from a node's log (a script log in the node's wall-clock time, a scheduler line in UTC)
 sits beside row times in UTC; the analysis puts both clocks on every context line
-(:func:`qslogs.analyses.reloads.run_context.add_clock`), and this module only writes them out.
+(:data:`qslogs.analyses.reloads.result.CONTEXT_LINE`), and this module only writes them out.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ def line_clock(c: dict[str, Any]) -> str:
     The analysis put both clocks on every context line (``utc``, ``local``, ``offset_minutes``); this
     only writes them out. Without a known offset the line's own clock is named as such.
     """
-    utc, local, offset = c.get("utc"), c.get("local"), c.get("offset_minutes")
+    utc, local, offset = c["utc"], c["local"], c["offset_minutes"]
     parts = []
     if utc:
         parts.append(f"{str(utc)[11:19]} UTC")
@@ -27,7 +27,7 @@ def line_clock(c: dict[str, Any]) -> str:
         else:
             zone = "offset unknown"
         parts.append(f"{str(local)[11:19]} node-local ({zone})")
-    if not parts and c.get("time"):
+    if not parts and c["time"]:
         raw = str(c["time"])
         parts.append(f"{raw[11:19]} UTC" if raw.endswith("Z") else f"{raw[11:19]} node-local (offset unknown)")
     return " · ".join(parts)

@@ -20,6 +20,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
 from qslogs.analyses.base import AnyResult
+from qslogs.analyses.reloads import ReloadsResult
 from qslogs.errors import ReportError
 from qslogs.outputs import write_text
 from qslogs.redact import Redactor
@@ -103,7 +104,7 @@ def build_context(
             sections["activity"], data["aggs"]["activity"] = activity_section(result, span_table.get("hours"))
         elif name == "input":
             sections["bundle"] = bundle_section(result, _coverage(results))
-        elif name == "reloads":
+        elif name == "reloads" and isinstance(result, ReloadsResult):
             sections["reloads"] = reloads_section(result, data)
         elif name == "licenses":
             sections["licenses"] = licenses_section(result, data)

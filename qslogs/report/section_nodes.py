@@ -12,7 +12,8 @@ from qslogs.report.sections import make_table
 
 
 def nodes_block(changes: list[dict[str, Any]], restarts: list[dict[str, Any]]) -> Block:
-    """Version changes, then start-ups per node (with the services that started)."""
+    """Version changes, then start-ups per node (with the services that started); the rows of the reloads
+    analysis' ``version_changes`` and ``restarts`` as JSON values."""
     versions = make_table(
         "t-reloads-versions",
         [
@@ -29,8 +30,7 @@ def nodes_block(changes: list[dict[str, Any]], restarts: list[dict[str, Any]]) -
         empty="No product version changed inside the bundle.",
     )
     rows = [
-        {**r, "service_list": ", ".join(f"{k} {v}" for k, v in (r.get("services") or {}).items())}
-        for r in restarts
+        {**r, "service_list": ", ".join(f"{s['service']} {s['startups']}" for s in r["services"])} for r in restarts
     ]
     starts = make_table(
         "t-reloads-restarts",

@@ -1,17 +1,20 @@
 """The Reloads section: monitoring apps, failed runs with their error context, failure rates per task,
 the hour × weekday heatmap of failures, durations over time, manual reloads and script logs.
 
-Reads the tables of the ``reloads`` analysis (``runs``, ``monitoring_apps``, ``tasks``, ``manual_reloads``,
-``script_logs``, ``failure_heatmap``, ``durations``, ``meta``); any of them may be missing or empty.
+Reads the typed fields of the ``reloads`` analysis (:class:`~qslogs.analyses.reloads.ReloadsResult`): its
+tables, and the aggregates it computed for the page (per-run events for the date filter, heatmap events,
+duration series, the counts of the failed runs); it only arranges and formats them.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from datetime import datetime
 from typing import Any
 
-from qslogs.analyses.base import AnyResult
+import polars as pl
+
+from qslogs.analyses.reloads import ReloadsResult
+from qslogs.analyses.reloads.findings import manual_reload_key
+from qslogs.jsonable import frame_rows
 from qslogs.report.charts import Series, heatmap, line_chart
 from qslogs.report.evidence import context_anchor, manual_anchor, monitor_anchor, run_anchor
 from qslogs.report.filters import fmt_duration, fmt_int, fmt_ts, ts_ms
@@ -30,7 +33,7 @@ VERDICT_SEVERITY = {"ok": "ok", "failing": "warning", "stale": "critical", "miss
 
 def context_value(
     summary: str,
-    context: list[dict[str, Any]] | None,
+    context: list[dict[str, Any]],
     root_file: str | None,
     root_line: int | None,
     extra: str = "",
@@ -38,57 +41,47 @@ def context_value(
 ) -> dict[str, Any]:
     """A ``details`` cell: the root-cause line, opened to the log lines around it (file:line each)."""
     lines = []
-    for c in context or []:
+    for c in context:
         note = " ".join(
-            x
-            for x in (
-                c.get("level") or "",
-                f"script line {c['script_line']}" if c.get("script_line") is not None else "",
-            )
+            x for x in (c["level"] or "", f"script line {c['script_line']}" if c["script_line"] is not None else "")
             if x
         )
         mark = (
-            c.get("line_no") == root_line and (root_file is None or c.get("source_file") == root_file)
-        ) or (str(c.get("level") or "").upper() in ("ERROR", "FATAL"))
+            c["line_no"] == root_line and (root_file is None or c["source_file"] == root_file)
+        ) or (str(c["level"] or "").upper() in ("ERROR", "FATAL"))
         lines.append(
             {
-                "where": f"{c.get('source_file')}:{c.get('line_no')}",
+                "where": f"{c['source_file']}:{c['line_no']}",
                 "note": note,
-                "text": c.get("text"),
+                "text": c["text"],
                 "mark": mark,
                 "when": line_clock(c),
-                "utc": c.get("utc") or "",
+                "utc": c["utc"] or "",
             }
         )
     return details(summary or "(no root-cause line)", extra, lines, anchor)
 
 
-def reloads_section(result: AnyResult, data: dict[str, Any]) -> Section:
+def reloads_section(result: ReloadsResult, data: dict[str, Any]) -> Section:
     """The section; adds the per-task aggregate and the heatmap events to ``data`` for the date filter."""
-    t = result.tables
-    runs: list[dict[str, Any]] = t.get("runs") or []
-    meta: dict[str, Any] = t.get("meta") or {}
-    severity = {
-        (f.data.get("name"), f.data.get("verdict")): str(f.severity) for f in result.findings if "verdict" in f.data
-    }
-    blocks = [_monitors(t.get("monitoring_apps") or [], severity)]
-    failed = [r for r in runs if r.get("outcome") in FAILED]
+    counts = result.overview.row(0, named=True)
+    severity = {f.keys[0]: str(f.severity) for f in result.findings if f.table == "monitoring_apps" and f.keys}
+    blocks = [_monitors(frame_rows(result.monitoring_apps), severity)]
     failed_rows = []
-    for r in failed:
-        kind = r.get("failure_kind") or ("aborted" if r.get("outcome") == "aborted" else "unknown")
-        where = KIND_WORDS.get(kind, kind)
-        extra = "\n".join(x for x in (r.get("error_hint"), r.get("note"), _statement(r)) if x)
-        row_anchor = run_anchor(r.get("execution_id"))
+    for r in frame_rows(result.runs.filter(pl.col("outcome").is_in(FAILED))):
+        kind = r["failure_kind"] or ("aborted" if r["outcome"] == "aborted" else "unknown")
+        extra = "\n".join(x for x in (r["error_hint"], r["note"], _statement(r)) if x)
+        row_anchor = run_anchor(r["execution_id"])
         failed_rows.append(
             {
                 **r,
-                "where": where,
+                "where": KIND_WORDS.get(kind, kind),
                 "anchor": row_anchor,
                 "cause": context_value(
-                    r.get("root_cause") or r.get("failure_reason") or "",
-                    r.get("error_context"),
-                    r.get("root_cause_file"),
-                    r.get("root_cause_line"),
+                    r["root_cause"] or r["failure_reason"] or "",
+                    r["error_context"],
+                    r["root_cause_file"],
+                    r["root_cause_line"],
                     extra,
                     context_anchor(row_anchor),
                 ),
@@ -113,11 +106,11 @@ def reloads_section(result: AnyResult, data: dict[str, Any]) -> Section:
             ),
             Column("duration_s", "Duration", "duration"),
         ],
-        sorted(failed_rows, key=lambda r: r.get("start") or "", reverse=True),
+        sorted(failed_rows, key=lambda r: r["start"] or "", reverse=True),
         ts="start",
         css=lambda r: "critical",
-        key=lambda r: str(r.get("execution_id") or ""),
-        row_id=lambda r: str(r.get("anchor") or ""),
+        key=lambda r: str(r["execution_id"] or ""),
+        row_id=lambda r: str(r["anchor"] or ""),
         sort="start descending",
         reflow=True,
         caption="Newest first. The root cause is the script log's first error line, or the scheduler's.",
@@ -125,18 +118,18 @@ def reloads_section(result: AnyResult, data: dict[str, Any]) -> Section:
     )
     blocks.append(
         Block(
-            title=f"Failed runs ({fmt_int(len(failed))} of {fmt_int(len(runs))})",
+            title=f"Failed runs ({fmt_int(counts['failed_runs'])} of {fmt_int(counts['runs'])})",
             id="reloads-failed",
             tables=[failed_table],
         )
     )
-    blocks.append(_tasks(t.get("tasks") or [], runs, data))
-    blocks.append(_heatmap(t.get("failure_heatmap") or [], runs, meta, data))
-    blocks.append(_durations(t.get("durations") or []))
-    blocks.append(_manual(t.get("manual_reloads") or []))
-    blocks.append(script_logs_block(t.get("script_logs") or []))
-    blocks.append(nodes_block(t.get("version_changes") or [], t.get("restarts") or []))
-    cover = meta.get("script_logs_cover")
+    blocks.append(_tasks(result, data))
+    blocks.append(_heatmap(result, data))
+    blocks.append(_durations(result.duration_series, counts["longest_duration_s"]))
+    blocks.append(_manual(frame_rows(result.manual_reloads)))
+    blocks.append(script_logs_block(frame_rows(result.script_logs)))
+    blocks.append(nodes_block(frame_rows(result.version_changes), frame_rows(result.restarts)))
+    cover = result.meta.script_logs_cover
     intro = "Which reloads failed, where (in the script or at initiation) and why. " + (
         f"Script logs in the bundle cover {fmt_ts(cover[0], 'day')} to {fmt_ts(cover[1], 'day')}."
         if cover
@@ -146,41 +139,39 @@ def reloads_section(result: AnyResult, data: dict[str, Any]) -> Section:
 
 
 def _statement(r: dict[str, Any]) -> str:
-    stmt = r.get("running_statement")
-    line = r.get("root_cause_script_line")
+    stmt, line = r["running_statement"], r["root_cause_script_line"]
     return f"Statement running (script line {line}):\n{stmt}" if stmt else ""
 
 
-def _monitors(monitors: list[dict[str, Any]], severity: dict[tuple[Any, Any], str]) -> Block:
+def _monitors(monitors: list[dict[str, Any]], severity: dict[str, str]) -> Block:
     callouts = []
     rows = []
     for m in monitors:
-        verdict = m.get("verdict") or "unknown"
-        root = m.get("root_cause") or {}
-        cause = " — ".join(str(x) for x in (root.get("class"), root.get("text"), root.get("connection")) if x)
+        verdict = m["verdict"] or "unknown"
+        root = m["root_cause"]
+        cause = " — ".join(str(x) for x in (root["class"], root["text"], root["connection"]) if x) if root else ""
+        badge = severity.get(m["name"])
         rows.append(
             {
                 **m,
-                "verdict_sev": severity.get((m.get("name"), verdict)) or VERDICT_SEVERITY.get(verdict, "info"),
+                "verdict_sev": badge or VERDICT_SEVERITY.get(verdict, "info"),
                 "verdict": verdict,
-                "cause": details(cause, str(root.get("hint") or "")) if cause else None,
-                "task_list": ", ".join(m.get("tasks") or []),
+                "cause": details(cause, str(root["hint"] or "")) if cause else None,
+                "task_list": ", ".join(m["tasks"] or []),
             }
         )
         if verdict == "stale":
             callouts.append(
                 Callout(
-                    "critical",
-                    f"{m.get('name')} is stale: last successful reload {fmt_ts(m.get('last_success'))}",
-                    cause,
+                    "critical", f"{m['name']} is stale: last successful reload {fmt_ts(m['last_success'])}", cause
                 )
             )
         elif verdict == "failing":
             callouts.append(
                 Callout(
-                    severity.get((m.get("name"), verdict)) or "warning",
-                    f"{m.get('name')} is failing since {fmt_ts(m.get('failing_since'))}: its data goes stale at "
-                    f"{fmt_ts(m.get('stale_at'))}",
+                    badge or "warning",
+                    f"{m['name']} is failing since {fmt_ts(m['failing_since'])}: its data goes stale at "
+                    f"{fmt_ts(m['stale_at'])}",
                     cause,
                 )
             )
@@ -200,7 +191,7 @@ def _monitors(monitors: list[dict[str, Any]], severity: dict[tuple[Any, Any], st
             Column("task_list", "Tasks"),
         ],
         rows,
-        row_id=lambda r: monitor_anchor(r.get("name")),
+        row_id=lambda r: monitor_anchor(r["name"]),
         reflow=True,
         empty="No monitoring app in these logs.",
     )
@@ -214,24 +205,14 @@ def _monitors(monitors: list[dict[str, Any]], severity: dict[tuple[Any, Any], st
     )
 
 
-def _tasks(tasks: list[dict[str, Any]], runs: list[dict[str, Any]], data: dict[str, Any]) -> Block:
-    per_task: dict[str, list[list[Any]]] = defaultdict(list)
-    for r in runs:
-        key = r.get("task") or r.get("task_id") or ""
-        outcome = r.get("outcome")
-        per_task[key].append(
-            [
-                ts_ms(r.get("start")) or 0,
-                1,
-                int(outcome == "success"),
-                int(outcome == "failed"),
-                int(outcome == "aborted"),
-            ]
-        )
+def _tasks(result: ReloadsResult, data: dict[str, Any]) -> Block:
+    per_task: dict[str, list[list[Any]]] = {}
+    for task, start, runs, successes, failures, aborted in result.task_events.iter_rows():
+        per_task.setdefault(task, []).append([ts_ms(start) or 0, runs, successes, failures, aborted])
     data["aggs"]["tasks"] = {
         "cols": ["runs", "successes", "failures", "aborted"],
         "ratios": [["failure_rate", "failures", "runs"]],
-        "rows": {k: sorted(v) for k, v in sorted(per_task.items())},
+        "rows": per_task,
     }
     table = make_table(
         "t-reloads-tasks",
@@ -250,37 +231,25 @@ def _tasks(tasks: list[dict[str, Any]], runs: list[dict[str, Any]], data: dict[s
             Column("max_duration_s", "Max duration", "duration"),
             Column("last_error_class", "Last error class"),
         ],
-        tasks,
-        key=lambda r: str(r.get("task") or r.get("task_id") or ""),
+        frame_rows(result.tasks),
+        key=lambda r: str(r["task"] or r["task_id"] or ""),
         agg="tasks",
-        css=lambda r: "critical" if (r.get("failures") or 0) > 0 else "",
+        css=lambda r: "critical" if r["failures"] else "",
         caption="Counts and rates follow the date filter; the 'last …' columns cover the whole bundle.",
         empty="No task runs in this bundle.",
     )
     return Block(title="Failure rate per task", id="reloads-tasks", tables=[table])
 
 
-def _local(value: Any) -> datetime | None:
-    try:
-        return datetime.fromisoformat(str(value).replace("Z", "+00:00")) if value else None
-    except ValueError:
-        return None
-
-
-def _heatmap(
-    cells: list[dict[str, Any]], runs: list[dict[str, Any]], meta: dict[str, Any], data: dict[str, Any]
-) -> Block:
+def _heatmap(result: ReloadsResult, data: dict[str, Any]) -> Block:
     counts = [[0.0] * 24 for _ in range(7)]
-    for c in cells:
-        if 0 <= c["weekday"] < 7 and 0 <= c["hour"] < 24:
-            counts[c["weekday"]][c["hour"]] = float(c.get("failures") or 0)
-    events = []
-    for run in runs:  # every run, also those without a duration (rebuilt from scheduler lines)
-        local = _local(run.get("local_start"))
-        if local is not None and run.get("outcome") == "failed":
-            events.append([ts_ms(run.get("start")) or 0, local.weekday(), local.hour, 1])
-    data["heat"]["reloads"] = sorted(events)
-    basis = str(meta.get("heatmap_time_basis") or "local time of the executing node")
+    for weekday, _, hour, _, failures in result.failure_heatmap.iter_rows():
+        if 0 <= weekday < 7 and 0 <= hour < 24:
+            counts[weekday][hour] = float(failures)
+    data["heat"]["reloads"] = [
+        [ts_ms(start) or 0, weekday, hour, n] for start, weekday, hour, n in result.heatmap_events.iter_rows()
+    ]
+    basis = result.meta.heatmap_time_basis
     svg = heatmap(
         counts,
         title="Failed task runs per hour and weekday (node-local time)" if basis != "UTC"
@@ -302,31 +271,20 @@ def _heatmap(
     )
 
 
-def _durations(durations: list[dict[str, Any]]) -> Block:
-    by_task: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for d in durations:
-        by_task[str(d.get("task") or "?")].append(d)
-    top = sorted(by_task, key=lambda k: (-len(by_task[k]), k))[:DURATION_SERIES]
-    longest = max([float(d.get("duration_s") or 0) for d in durations] or [0.0])
+def _durations(series_frame: pl.DataFrame, longest: float) -> Block:
+    tasks = series_frame.filter(~pl.col("failed"))
     scale, unit = (60.0, "minutes") if longest >= 600 else (1.0, "seconds")
     series = [
-        Series(
-            task,
-            [(d["start"], (d.get("duration_s") or 0) / scale) for d in by_task[task]],
-            f"c{i}",
-            "line dots",
-        )
-        for i, task in enumerate(top)
+        Series(name, [(t, d / scale) for t, d in zip(starts, durations, strict=True)], f"c{i}", "line dots")
+        for i, (name, _, _, starts, durations) in enumerate(tasks.head(DURATION_SERIES).iter_rows())
     ]
-    failed = [
-        (d["start"], (d.get("duration_s") or 0) / scale) for d in durations if d.get("outcome") in FAILED
-    ]
-    if failed:
-        series.append(Series("failed run", failed, "err", "dots"))
+    for name, _, _, starts, durations in series_frame.filter(pl.col("failed")).iter_rows():
+        series.append(Series(name, [(t, d / scale) for t, d in zip(starts, durations, strict=True)], "err", "dots"))
     svg = line_chart(series, title=f"Reload duration per run ({unit})", y_label=unit)
-    more = len(by_task) - len(top)
+    shown = min(tasks.height, DURATION_SERIES)
+    more = tasks.height - shown
     caption = (
-        f"The {len(top)} tasks with the most runs"
+        f"The {shown} tasks with the most runs"
         + (f" ({more} more in the table above)" if more else "")
         + f"; the longest run took {fmt_duration(longest)}. A step up is a data-volume or source change."
     )
@@ -334,20 +292,18 @@ def _durations(durations: list[dict[str, Any]]) -> Block:
 
 
 def _manual(manual: list[dict[str, Any]]) -> Block:
-    rows = [
-        {
-            **m,
-            "cause": context_value(
-                m.get("root_cause") or "",
-                m.get("error_context"),
-                m.get("script_log"),
-                m.get("root_cause_line"),
-                str(m.get("error_hint") or ""),
-                context_anchor(manual_anchor(m)),
-            ),
-        }
-        for m in manual
-    ]
+    rows = []
+    for m in manual:
+        anchor = manual_anchor(manual_reload_key(m["script_log"], m["time"], m["app_id"]))
+        cause = context_value(
+            m["root_cause"] or "",
+            m["error_context"],
+            m["script_log"],
+            m["root_cause_line"],
+            str(m["error_hint"] or ""),
+            context_anchor(anchor),
+        )
+        rows.append({**m, "anchor": anchor, "cause": cause})
     table = make_table(
         "t-reloads-manual",
         [
@@ -361,12 +317,12 @@ def _manual(manual: list[dict[str, Any]]) -> Block:
             Column("connection", "Connection", "code"),
             Column("duration_s", "Duration", "duration"),
         ],
-        sorted(rows, key=lambda r: r.get("time") or "", reverse=True),
+        sorted(rows, key=lambda r: r["time"] or "", reverse=True),
         ts="time",
-        row_id=manual_anchor,
+        row_id=lambda r: str(r["anchor"]),
         sort="time descending",
         reflow=True,
-        css=lambda r: "critical" if r.get("outcome") in FAILED else "",
+        css=lambda r: "critical" if r["outcome"] in FAILED else "",
         empty="No manual reloads (from the hub or the data load editor) in this bundle.",
     )
     return Block(

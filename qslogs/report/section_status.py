@@ -8,11 +8,11 @@ can never be green where the findings are red. Only arranges what the analyses c
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Mapping
 from typing import Any
 
 from qslogs.analyses.base import AnyResult
+from qslogs.analyses.reloads import ReloadsResult
 from qslogs.analyses.reloads.health import age_words
 from qslogs.report.filters import fmt_int, fmt_ts
 from qslogs.report.model import Fact
@@ -30,51 +30,50 @@ def _severity_of(result: AnyResult, **match: Any) -> str:
     return ""
 
 
+def _severity_at(result: AnyResult, table: str, key: str) -> str:
+    """The severity of the first finding about row ``key`` of ``table`` ('' when none is)."""
+    return next((str(f.severity) for f in result.findings if f.table == table and key in f.keys), "")
+
+
 def _age(hours: float | None) -> str:
     return f"{age_words(hours)} ago" if hours is not None else "age unknown"
 
 
-def monitor_tiles(result: AnyResult) -> list[Fact]:
+def monitor_tiles(result: ReloadsResult) -> list[Fact]:
     """One tile per monitoring app: verdict, last success and age, stale-at."""
     out = []
-    for m in result.tables.get("monitoring_apps") or []:
-        verdict = m.get("verdict") or "unknown"
+    for m in result.monitoring_apps.iter_rows(named=True):
+        verdict = m["verdict"] or "unknown"
         parts = []
-        if m.get("last_success"):
-            parts.append(f"last success {fmt_ts(m['last_success'])} ({_age(m.get('age_hours'))})")
+        if m["last_success"]:
+            parts.append(f"last success {fmt_ts(m['last_success'])} ({_age(m['age_hours'])})")
         elif verdict not in ("missing", "unknown"):
             parts.append("no success in the bundle")
-        if m.get("stale_at"):
+        if m["stale_at"]:
             word = "stale since" if verdict == "stale" else "stale at"
             parts.append(f"{word} {fmt_ts(m['stale_at'])}")
-        if verdict == "failing" and m.get("failures_since_success"):
+        if verdict == "failing" and m["failures_since_success"]:
             parts.append(f"{m['failures_since_success']} failed since")
-        severity = _severity_of(result, name=m.get("name"), verdict=verdict) or "info"
-        out.append(Fact(str(m.get("name")), VERDICT_WORDS.get(verdict, verdict), " · ".join(parts), severity))
+        severity = _severity_at(result, "monitoring_apps", m["name"]) or "info"
+        out.append(Fact(str(m["name"]), VERDICT_WORDS.get(verdict, verdict), " · ".join(parts), severity))
     return out
 
 
-def failure_tile(result: AnyResult) -> Fact | None:
-    """Failed task runs and hub reloads, with the most frequent cause."""
-    runs = [r for r in result.tables.get("runs") or [] if r.get("outcome") in ("failed", "aborted")]
-    manual = [r for r in result.tables.get("manual_reloads") or [] if r.get("outcome") == "failed"]
-    failed = runs + manual
-    if not failed:
+def failure_tile(result: ReloadsResult) -> Fact | None:
+    """Failed task runs and hub reloads, with the most frequent cause (counted by the analysis)."""
+    counts = result.overview.row(0, named=True)
+    if not counts["failed"]:
         return Fact("Failed reloads", "0", "no failed reload in the bundle", "ok")
-    causes = Counter(
-        " ".join(x for x in (r.get("error_class") or "unknown", "on " + r["connection"] if r.get("connection")
-                             else "") if x)
-        for r in failed
-    )
-    top, n = causes.most_common(1)[0]
-    tasks = len({r.get("task") or r.get("app") for r in failed})
     severity = min(
         (str(f.severity) for f in result.findings if f.severity.value in ("critical", "warning")),
         key=("critical", "warning").index,
         default="info",
     )
-    note = f"in {plural(tasks, 'task or app', 'tasks or apps')}; top cause: {top} ({n}×)"
-    return Fact("Failed reloads", fmt_int(len(failed)), note, severity)
+    note = (
+        f"in {plural(counts['tasks'], 'task or app', 'tasks or apps')}; "
+        f"top cause: {counts['top_cause']} ({counts['top_count']}×)"
+    )
+    return Fact("Failed reloads", fmt_int(counts["failed"]), note, severity)
 
 
 def license_tiles(result: AnyResult) -> list[Fact]:
@@ -108,9 +107,10 @@ def license_tiles(result: AnyResult) -> list[Fact]:
 def status_strip(results: Mapping[str, AnyResult]) -> list[Fact]:
     """The tiles of the first screen, in the order of the four questions."""
     out: list[Fact] = []
-    if "reloads" in results:
-        out += monitor_tiles(results["reloads"])
-        tile = failure_tile(results["reloads"])
+    reloads = results.get("reloads")
+    if isinstance(reloads, ReloadsResult):
+        out += monitor_tiles(reloads)
+        tile = failure_tile(reloads)
         if tile is not None:
             out.append(tile)
     if "licenses" in results:

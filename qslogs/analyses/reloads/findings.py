@@ -8,6 +8,7 @@ for 2 days: HTTP 401 from data connection monitor_apps_REST_license_user"); deta
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -35,6 +36,12 @@ def short_time(value: datetime | str | None) -> str:
     if isinstance(value, str):
         return re.sub(r"^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2}).*$", r"\1 \2 UTC", value)
     return value.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def manual_reload_key(script_log: str | None, time: datetime | str | None, app_id: str | None) -> str:
+    """The key of a manual reload (a row of ``manual_reloads``): its script log, else its time (ISO, as in
+    ``--json``) and app id."""
+    return script_log or f"{to_jsonable(time)}-{app_id}"
 
 
 def _short(text: str | None, limit: int = 100) -> str:
@@ -217,6 +224,7 @@ def _task_findings(
                      "last_success")
         run_keys = ("execution_id", "start", "node", "failure_kind", "error_class", "root_cause", "connection",
                     "script_log", "root_cause_line")
+        at = ("runs", (str(last["execution_id"]),)) if last["execution_id"] else ("tasks", (str(t["task"]),))
         out.append(
             Finding(
                 analysis,
@@ -227,6 +235,8 @@ def _task_findings(
                     {k: t[k] for k in task_keys}
                     | {"persistence": persistence, "last_failure": {k: last[k] for k in run_keys}}
                 ),
+                table=at[0],
+                keys=at[1],
             )
         )
     return out
@@ -260,6 +270,8 @@ def _manual_findings(analysis: str, manual: pl.DataFrame) -> list[Finding]:
                 f"Root cause: {r['root_cause'] or 'no error text in the bundle'}{where}. "
                 f"{r['error_hint'] or ''}".strip(),
                 to_jsonable({k: r[k] for k in keys} | {"count": len(rows), "first": rows[0]["time"]}),
+                table="manual_reloads",
+                keys=(manual_reload_key(r["script_log"], r["time"], r["app_id"]),),
             )
         )
     return out
@@ -275,7 +287,10 @@ def findings_for(
     has_scheduler: bool,
 ) -> list[Finding]:
     """Every finding of the reloads analysis, most urgent first."""
-    found = [_monitor_finding(analysis, m, runs) for m in monitors]
+    found = [
+        replace(_monitor_finding(analysis, m, runs), table="monitoring_apps", keys=(str(m["name"]),))
+        for m in monitors
+    ]
     # A failing or stale monitoring app and its task's failures are one problem: the app's finding tells it.
     folded = {t for m in monitors if m["verdict"] in ("failing", "stale") for t in m["tasks"]}
     found += _task_findings(analysis, runs, tasks, folded)
@@ -293,6 +308,8 @@ def findings_for(
                 "tell whether they failed in the script or at initiation. Collect again with script logs "
                 "to see the root cause.",
                 to_jsonable({"execution_ids": missing["execution_id"].to_list()}),
+                table="runs",
+                keys=tuple(missing["execution_id"].drop_nulls().to_list()),
                 about="bundle",
             )
         )

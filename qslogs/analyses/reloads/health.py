@@ -8,6 +8,7 @@ and "now" is ``--until`` or the end of the bundle. Per-task numbers feed the rep
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -190,6 +191,11 @@ def monitoring_apps(
             }
         )
     return out
+
+
+def monitors_frame(monitors: list[dict[str, Any]], schema: Mapping[str, pl.DataType]) -> pl.DataFrame:
+    """The verdicts of :func:`monitoring_apps` (one per monitoring app, a handful of rows) as a frame."""
+    return pl.DataFrame(monitors, schema=schema)
 
 
 def task_summary(runs: pl.DataFrame) -> pl.DataFrame:

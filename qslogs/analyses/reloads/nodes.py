@@ -10,8 +10,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import polars as pl
 
 from qslogs.findings import Finding, Severity
@@ -87,52 +85,67 @@ def startups_query(frames: Frames) -> pl.LazyFrame:
     return pl.concat(parts, how="vertical_relaxed").filter(pl.col("time").is_not_null()).unique()
 
 
-def version_changes(versions: pl.DataFrame) -> list[dict[str, Any]]:
+def version_changes(versions: pl.DataFrame) -> pl.DataFrame:
     """One row per node and log whose version changed: from, to, and when the new one appeared.
 
     A change needs the old version's last row to come before the new version's first: two versions that
     overlap in time are two writers (e.g. files of another install copied in), not an upgrade.
     """
-    out = []
-    for (host, service), group in versions.sort("first").group_by(["host", "service"], maintain_order=True):
-        rows = group.sort("first").to_dicts()
-        for old, new in zip(rows, rows[1:], strict=False):
-            if old["last"] > new["first"]:
-                continue
-            out.append(
-                {"host": host, "service": service, "from": old["version"], "to": new["version"],
-                 "last_old": old["last"], "first_new": new["first"]}
-            )
-    return sorted(out, key=lambda r: (r["first_new"], r["host"] or "", r["service"]))
-
-
-def restarts_by_node(startups: pl.DataFrame) -> list[dict[str, Any]]:
-    """Per node: how many start-up lines, per service, first and last, and every time."""
-    out = []
-    for (host,), group in startups.sort("time").group_by(["host"], maintain_order=True):
-        out.append(
-            {
-                "host": host,
-                "startups": group.height,
-                "services": dict(sorted(group.group_by("service").len().iter_rows())),
-                "first": group["time"].min(),
-                "last": group["time"].max(),
-                "times": group["time"].to_list(),
-            }
+    group = ["host", "service"]
+    return (
+        versions.sort("host", "service", "first", "version", nulls_last=False)
+        .with_columns(
+            pl.col("version").shift(1).over(group).alias("from"),
+            pl.col("last").shift(1).over(group).alias("last_old"),
         )
-    return to_jsonable(sorted(out, key=lambda r: r["host"] or ""))  # type: ignore[no-any-return]
+        .filter(pl.col("from").is_not_null() & (pl.col("last_old") <= pl.col("first")))
+        .select(
+            pl.col("host").cast(pl.String),
+            "service",
+            "from",
+            pl.col("version").alias("to"),
+            pl.col("last_old").cast(UTC_DATETIME),
+            pl.col("first").cast(UTC_DATETIME).alias("first_new"),
+        )
+        .sort("first_new", "host", "service", nulls_last=False)
+    )
 
 
-def findings(analysis: str, changes: list[dict[str, Any]], restarts: list[dict[str, Any]]) -> list[Finding]:
+def restarts_by_node(startups: pl.DataFrame) -> pl.DataFrame:
+    """Per node: how many start-up lines, per service (by name), first and last, and every time."""
+    per_service = (
+        startups.group_by("host", "service")
+        .agg(pl.len().cast(pl.UInt32).alias("startups"))
+        .sort("host", "service")
+        .group_by("host", maintain_order=True)
+        .agg(pl.struct("service", "startups").alias("services"))
+    )
+    return (
+        startups.sort("time")
+        .group_by("host", maintain_order=True)
+        .agg(
+            pl.len().cast(pl.UInt32).alias("startups"),
+            pl.col("time").min().alias("first"),
+            pl.col("time").max().alias("last"),
+            pl.col("time").alias("times"),
+        )
+        .join(per_service, on="host", how="left", nulls_equal=True)
+        .select(pl.col("host").cast(pl.String), "startups", "services", "first", "last", "times")
+        .sort("host", nulls_last=False)
+    )
+
+
+def findings(analysis: str, changes: pl.DataFrame, restarts: pl.DataFrame) -> list[Finding]:
     """An info finding per node whose product version changed inside the bundle (with its restarts)."""
     out = []
-    by_host: dict[str, list[dict[str, Any]]] = {}
-    for c in changes:
-        by_host.setdefault(str(c["host"]), []).append(c)
-    for host, rows in by_host.items():
+    starts_of = {row["host"]: row for row in restarts.iter_rows(named=True)}
+    for (host,), group in changes.group_by("host", maintain_order=True):
+        rows = group.to_dicts()
         what = "; ".join(f"{r['service']} {r['from']} → {r['to']}" for r in rows)
         first_new = min(r["first_new"] for r in rows)
-        starts = next((r for r in restarts if r["host"] == host), None)
+        starts = starts_of.get(host)
+        if starts is not None:
+            starts = {**starts, "services": {s["service"]: s["startups"] for s in starts["services"] or []}}
         restart_text = (
             f" {plural(starts['startups'], 'service start-up line')} on this node in the bundle." if starts else ""
         )
@@ -145,6 +158,8 @@ def findings(analysis: str, changes: list[dict[str, Any]], restarts: list[dict[s
                 "often come from it (changed connectors, credentials, settings); other nodes may still run "
                 f"the old version.{restart_text}",
                 to_jsonable({"host": host, "changes": rows, "restarts": starts}),
+                table="version_changes",
+                keys=(str(host),),
             )
         )
     return out

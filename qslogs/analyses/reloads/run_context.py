@@ -3,14 +3,12 @@
 A script failure shows the script-log lines around its root-cause line (the statement, the data
 connection, the ``Error:`` lines); a failure without a script-log error shows the scheduler lines around
 the run's start, since an initiation failure leaves no other trace (formats.md §5.6). Times are text:
-UTC (``Z``) for scheduler lines, the node's local time as written for script lines; :func:`add_clock`
-then gives every line both clocks.
+UTC (``Z``) for scheduler lines, the node's local time as written for script lines; every line also
+carries both clocks (``utc``, ``local``, ``offset_minutes``), so the report shows a quoted line in UTC
+with the node-local time beside it without computing anything.
 """
 
 from __future__ import annotations
-
-from datetime import datetime, timedelta
-from typing import Any
 
 import polars as pl
 
@@ -26,8 +24,11 @@ CONTEXT_MAX_LINES = 60
 #: Script-log lines kept before and after the root-cause line as its context.
 CONTEXT_BEFORE = 8
 CONTEXT_AFTER = 4
-#: Fields of one context line.
-ENTRY = ("source_file", "line_no", "time", "script_line", "level", "text")
+#: Fields of one context line: where it is, its time as written, and that time on both clocks.
+ENTRY = ("source_file", "line_no", "time", "script_line", "level", "text", "utc", "local", "offset_minutes")
+#: How the clocks of a context line are written: UTC with milliseconds, the node's wall clock to the second.
+UTC_FORMAT = "%Y-%m-%dT%H:%M:%S%.3fZ"
+LOCAL_FORMAT = "%Y-%m-%d %H:%M:%S"
 
 
 def scheduler_context(frames: Frames, runs: pl.LazyFrame) -> pl.LazyFrame:
@@ -112,11 +113,13 @@ def script_context(frames: Frames) -> pl.LazyFrame:
     )
 
 
-def context_lists(runs: pl.DataFrame, script_ctx: pl.DataFrame, sched_ctx: pl.DataFrame) -> pl.DataFrame:
+def context_lists(
+    runs: pl.DataFrame, script_ctx: pl.DataFrame, sched_ctx: pl.DataFrame, file_offsets: pl.DataFrame
+) -> pl.DataFrame:
     """run_key → error_context: the script lines around the root cause for script failures, else the
-    scheduler lines around the run's start. Times are text: UTC (``Z``) for scheduler lines, the node's
-    local time as written for script lines."""
-    entry = ("source_file", "line_no", "time", "script_line", "level", "text")
+    scheduler lines around the run's start, each on both clocks (:func:`_script_entries`,
+    :func:`_scheduler_entries`). ``runs`` carry ``local_offset_minutes``; ``file_offsets`` is
+    ``source_file, offset_minutes`` of every script log."""
     script = (
         runs.filter(
             pl.col("error_class").is_not_null()
@@ -125,105 +128,72 @@ def context_lists(runs: pl.DataFrame, script_ctx: pl.DataFrame, sched_ctx: pl.Da
         )
         .select("run_key", pl.col("script_log").alias("source_file"))
         .join(script_ctx, on="source_file")
-        .select(
-            "run_key",
-            "source_file",
-            "line_no",
-            pl.col("time").dt.strftime("%Y-%m-%d %H:%M:%S").alias("time"),
-            pl.col("script_line").cast(pl.Int64),
-            pl.lit(None, pl.String).alias("level"),
-            "text",
-        )
     )
+    script = _script_entries(script, file_offsets)
     sched = (
         sched_ctx.join(script.select("run_key").unique(), on="run_key", how="anti")
-        .join(runs.filter(pl.col("error_class").is_not_null()).select("run_key"), on="run_key")
-        .select(
-            "run_key",
-            "source_file",
-            "line_no",
-            pl.col("time").dt.strftime("%Y-%m-%dT%H:%M:%S%.3fZ"),
-            pl.lit(None, pl.Int64).alias("script_line"),
-            "level",
-            pl.concat_str(
-                pl.col("logger").str.split(".").list.last(),
-                pl.lit(": "),
-                pl.col("message"),
-                ignore_nulls=True,
-            ).alias("text"),
+        .join(
+            runs.filter(pl.col("error_class").is_not_null()).select("run_key", "local_offset_minutes"),
+            on="run_key",
         )
     )
-    both = pl.concat([script, sched], how="vertical_relaxed")
-    return both.group_by("run_key", maintain_order=True).agg(pl.struct(*entry).alias("error_context"))
+    both = pl.concat([script, _scheduler_entries(sched)], how="vertical_relaxed")
+    return both.group_by("run_key", maintain_order=True).agg(pl.struct(*ENTRY).alias("error_context"))
 
 
-def context_lists_manual(manual: pl.DataFrame, script_ctx: pl.DataFrame) -> pl.DataFrame:
+def context_lists_manual(manual: pl.DataFrame, script_ctx: pl.DataFrame, file_offsets: pl.DataFrame) -> pl.DataFrame:
     """script_log → error_context for failed manual reloads (same shape as the runs' context)."""
     failed = manual.filter((pl.col("outcome") != "success") & pl.col("script_log").is_not_null())
-    return (
+    lines = (
         failed.select(pl.col("script_log").alias("source_file"))
         .unique()
         .join(script_ctx, on="source_file")
-        .group_by(pl.col("source_file").alias("script_log"), maintain_order=True)
-        .agg(
-            pl.struct(
-                "source_file",
-                "line_no",
-                pl.col("time").dt.strftime("%Y-%m-%d %H:%M:%S"),
-                pl.col("script_line").cast(pl.Int64),
-                pl.lit(None, pl.String).alias("level"),
-                "text",
-            ).alias("error_context")
-        )
+        .with_columns(pl.col("source_file").alias("run_key"))
+    )
+    return (
+        _script_entries(lines, file_offsets)
+        .group_by(pl.col("run_key").alias("script_log"), maintain_order=True)
+        .agg(pl.struct(*ENTRY).alias("error_context"))
     )
 
 
-def add_clock(rows: list[dict[str, Any]], file_offsets: dict[str, int]) -> None:
-    """Give every context line of ``rows`` (JSON rows of runs or manual reloads) both clocks.
-
-    Adds ``utc`` (ISO, ``Z``), ``local`` (the node's wall clock, ``YYYY-MM-DD HH:MM:SS``) and
-    ``offset_minutes`` (east of UTC) to each entry of ``error_context``, so the report can show a quoted
-    line in UTC with the node-local time beside it without computing anything. Script lines carry local
-    time: their log's offset (``file_offsets``, from :func:`~qslogs.analyses.reloads.script_link.logs_in_utc`)
-    turns them into UTC. Scheduler lines carry UTC: the run's offset (``local_start`` − ``start``) gives
-    the local time. Where no offset is known the missing clock is None.
-    """
-    for row in rows:
-        run_offset = _offset_minutes(row.get("start"), row.get("local_start"))
-        for entry in row.get("error_context") or []:
-            text = str(entry.get("time") or "")
-            stamp = _parse(text)
-            if stamp is None:
-                entry.update(utc=None, local=None, offset_minutes=None)
-                continue
-            utc: datetime | None
-            local: datetime | None
-            if text.endswith("Z"):
-                offset = run_offset
-                utc = stamp
-                local = stamp + timedelta(minutes=offset) if offset is not None else None
-            else:
-                offset = file_offsets.get(str(entry.get("source_file")))
-                local = stamp
-                utc = stamp - timedelta(minutes=offset) if offset is not None else None
-            entry.update(
-                utc=utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z" if utc else None,
-                local=local.strftime("%Y-%m-%d %H:%M:%S") if local else None,
-                offset_minutes=offset,
-            )
+def _script_entries(lines: pl.DataFrame, file_offsets: pl.DataFrame) -> pl.DataFrame:
+    """Script-log context lines as entries: ``time`` is the node's wall clock as written (to the second),
+    ``utc`` that time less its log's offset (null when the offset is unknown)."""
+    offset = pl.col("offset_minutes")
+    stamp = pl.col("time").dt.truncate("1s")
+    return lines.join(file_offsets, on="source_file", how="left").select(
+        "run_key",
+        "source_file",
+        "line_no",
+        pl.col("time").dt.strftime(LOCAL_FORMAT).alias("time"),
+        pl.col("script_line").cast(pl.Int64),
+        pl.lit(None, pl.String).alias("level"),
+        "text",
+        (stamp - pl.duration(minutes=offset)).dt.strftime(UTC_FORMAT).alias("utc"),
+        pl.col("time").dt.strftime(LOCAL_FORMAT).alias("local"),
+        pl.when(pl.col("time").is_not_null()).then(offset).cast(pl.Int32).alias("offset_minutes"),
+    )
 
 
-def _parse(text: str) -> datetime | None:
-    """A naive datetime from ``2026-10-29 13:48:59`` or ``2026-10-29T04:31:17.073Z`` (the clock dropped)."""
-    try:
-        return datetime.fromisoformat(text.removesuffix("Z").replace(" ", "T")) if text else None
-    except ValueError:
-        return None
-
-
-def _offset_minutes(start: Any, local_start: Any) -> int | None:
-    """Minutes east of UTC of a run's node: its local start minus its UTC start."""
-    utc, local = _parse(str(start or "")), _parse(str(local_start or ""))
-    if utc is None or local is None:
-        return None
-    return round((local - utc).total_seconds() / 60)
+def _scheduler_entries(lines: pl.DataFrame) -> pl.DataFrame:
+    """Scheduler context lines as entries: ``time`` and ``utc`` in UTC (``Z``), ``local`` the run's node
+    clock (its ``local_offset_minutes``; null when unknown)."""
+    offset = pl.col("local_offset_minutes")
+    return lines.select(
+        "run_key",
+        "source_file",
+        "line_no",
+        pl.col("time").dt.strftime(UTC_FORMAT).alias("time"),
+        pl.lit(None, pl.Int64).alias("script_line"),
+        "level",
+        pl.concat_str(
+            pl.col("logger").str.split(".").list.last(),
+            pl.lit(": "),
+            pl.col("message"),
+            ignore_nulls=True,
+        ).alias("text"),
+        pl.col("time").dt.strftime(UTC_FORMAT).alias("utc"),
+        (pl.col("time") + pl.duration(minutes=offset)).dt.strftime(LOCAL_FORMAT).alias("local"),
+        pl.when(pl.col("time").is_not_null()).then(offset).cast(pl.Int32).alias("offset_minutes"),
+    )

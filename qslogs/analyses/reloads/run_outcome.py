@@ -91,11 +91,10 @@ def best_scheduler_line(context: pl.DataFrame, reasons: pl.DataFrame | None = No
     )
 
 
-def _covered(start: pl.Expr, coverage: tuple[object, object] | None) -> pl.Expr:
+def _covered(start: pl.Expr, coverage: tuple[datetime, datetime] | None) -> pl.Expr:
     if coverage is None:
         return pl.lit(False)
     lo, hi = coverage
-    assert isinstance(lo, datetime) and isinstance(hi, datetime)
     return (start >= lo) & (start < hi)
 
 
@@ -104,7 +103,7 @@ def attribute_failures(
     links: pl.DataFrame,
     logs: pl.DataFrame,
     context: pl.DataFrame,
-    coverage: tuple[object, object] | None,
+    coverage: tuple[datetime, datetime] | None,
 ) -> pl.DataFrame:
     """Add to every run its script log, and for failed or aborted runs where and why they failed.
 

@@ -133,5 +133,7 @@ def script_failure_findings(analysis: str, logs: pl.DataFrame, explained: pl.Ser
             f"{_app_words(row['app'])}: {row['count']} failed reload(s) in the script logs: {cause}",
             detail.strip(),
             to_jsonable(data),
+            table="script_logs",
+            keys=tuple(row["script_logs"]),
         ))
     return out

@@ -14,6 +14,7 @@ and the script logs that no run claims and that a user executed; both are merged
 from __future__ import annotations
 
 import math
+from datetime import datetime
 
 import polars as pl
 
@@ -255,7 +256,7 @@ def link_runs(
     return pl.concat([first, second]).select(list(_EMPTY_LINKS))
 
 
-def script_coverage(logs: pl.DataFrame) -> tuple[object, object] | None:
+def script_coverage(logs: pl.DataFrame) -> tuple[datetime, datetime] | None:
     """The UTC days the bundle holds script logs for ([first day, last day + 1)), or None without logs.
 
     The Log Collector includes script logs only when asked, and then for a date range (formats.md §1.3):
@@ -266,10 +267,11 @@ def script_coverage(logs: pl.DataFrame) -> tuple[object, object] | None:
     )
     if logs.height == 0 or times["lo"][0] is None:
         return None
-    row = times.select(
+    lo, hi = times.select(
         pl.col("lo").dt.truncate("1d"), pl.col("hi").dt.truncate("1d") + pl.duration(days=1)
     ).row(0)
-    return row[0], row[1]
+    assert isinstance(lo, datetime) and isinstance(hi, datetime)
+    return lo, hi
 
 
 def manual_reloads(
