@@ -21,11 +21,13 @@ import pyarrow as pa
 
 from qslogs.analyses import AnalysisOptions, run_analyses
 from qslogs.analyses.base import AnyResult
+from qslogs.analyses.reloads import ReloadsResult
 from qslogs.bundle import Limits
 from qslogs.errors import QslogsError
 from qslogs.fleet.discover import Site
 from qslogs.fleet.summary import site_row, site_summary
 from qslogs.fleet.tables import TABLES, arrow_table
+from qslogs.jsonable import frame_rows
 from qslogs.loader import load_frames
 
 
@@ -97,7 +99,8 @@ def _analyse(site: Site, options: FleetOptions) -> dict[str, AnyResult]:
 
 def site_tables(results: Mapping[str, AnyResult]) -> dict[str, list[dict[str, Any]]]:
     """The analysis rows of each fleet table (the ``--json`` tables of ``reloads``, ``license``, …)."""
-    reloads = results["reloads"].tables
+    reloads = results["reloads"]
+    assert isinstance(reloads, ReloadsResult)
     licenses = results["licenses"].tables
     quality = results["input"].tables
     findings = [
@@ -115,11 +118,11 @@ def site_tables(results: Mapping[str, AnyResult]) -> dict[str, list[dict[str, An
         for i in quality.get("file_issues", [])
     ]
     return {
-        "runs": reloads["runs"],
-        "manual_reloads": reloads["manual_reloads"],
-        "monitoring_apps": reloads["monitoring_apps"],
+        "runs": frame_rows(reloads.runs),
+        "manual_reloads": frame_rows(reloads.manual_reloads),
+        "monitoring_apps": frame_rows(reloads.monitoring_apps),
         "findings": findings,
-        "script_logs": reloads["script_logs"],
+        "script_logs": frame_rows(reloads.script_logs),
         "licenses": licenses["forecast"],
         "license_fits": licenses["fits"],
         "bad_input": bad,

@@ -13,27 +13,37 @@ from collections import Counter
 from collections.abc import Mapping
 from typing import Any
 
+import polars as pl
+
 from qslogs.analyses.base import AnyResult
+from qslogs.analyses.reloads import ReloadsResult
+from qslogs.analyses.reloads.aggregates import FAILED as RELOAD_FAILURES
 from qslogs.findings import Severity
+from qslogs.jsonable import frame_rows
 
 #: An HTTP 401 in a root-cause line (``HTTP protocol error 401``, ``(401) Unauthorized``): the
 #: connection's stored credentials were refused. A sub-case of the ``auth`` error class.
-HTTP_401 = re.compile(r"(?<![0-9])401(?![0-9])")
+HTTP_401 = re.compile(r"(?:^|[^0-9])401(?:[^0-9]|$)")
+#: The columns of a failed run or manual reload that say its cause.
+CAUSE = ("error_class", "root_cause", "connection")
 #: The monitoring apps a fleet page shows a column for, and their key in the ``sites`` table.
 MONITORS = {"License Monitor": "license_monitor", "Operations Monitor": "operations_monitor"}
 #: Keys of each monitoring app in the summary (absent upstream → null).
 MONITOR_KEYS = ("name", "verdict", "last_success", "last_attempt", "last_status", "failures_since_success",
                 "stale_at", "failing_since")
-FAILED = ("failed", "aborted")
+FAILED = list(RELOAD_FAILURES)
 
 
 def site_summary(site: str, bundle: str, report: str | None, results: Mapping[str, AnyResult],
                  error: str | None) -> dict[str, Any]:
     """The ``--json`` object of one site (``error`` set and everything else empty when it failed)."""
-    reloads = results["reloads"].tables if "reloads" in results else {}
-    runs = reloads.get("runs", [])
-    failed = [r for r in runs if r["outcome"] in FAILED]
-    manual_failed = [m for m in reloads.get("manual_reloads", []) if m["outcome"] == "failed"]
+    reloads = results.get("reloads")
+    if not isinstance(reloads, ReloadsResult):
+        reloads = None
+    runs = reloads.runs if reloads else ReloadsResult.empty_frame("runs")
+    failed = runs.filter(pl.col("outcome").is_in(FAILED))
+    manual = reloads.manual_reloads if reloads else ReloadsResult.empty_frame("manual_reloads")
+    manual_failed = manual.filter(pl.col("outcome") == "failed")
     counts = Counter(str(f.severity) for result in results.values() for f in result.findings)
     quality = results["input"].tables if "input" in results else {}
     return {
@@ -41,13 +51,12 @@ def site_summary(site: str, bundle: str, report: str | None, results: Mapping[st
         "bundle": bundle,
         "report": report,
         "error": error,
-        "monitoring_apps": [_monitor(app) for app in reloads.get("monitoring_apps", [])],
-        "runs": len(runs),
-        "failed_runs": len(failed),
-        "failed_manual_reloads": len(manual_failed),
-        "error_classes": dict(sorted(Counter(r["error_class"] or "unclassified" for r in failed).items(),
-                                     key=lambda kv: (-kv[1], kv[0]))),
-        "connections_401": _connections_401([*failed, *manual_failed]),
+        "monitoring_apps": [_monitor(app) for app in frame_rows(reloads.monitoring_apps)] if reloads else [],
+        "runs": runs.height,
+        "failed_runs": failed.height,
+        "failed_manual_reloads": manual_failed.height,
+        "error_classes": _error_classes(failed),
+        "connections_401": _connections_401(pl.concat([failed.select(CAUSE), manual_failed.select(CAUSE)])),
         "findings": {s.value: counts.get(s.value, 0) for s in Severity},
         "licenses": _licenses(results["licenses"].tables if "licenses" in results else {}),
         "bad_input": {
@@ -59,17 +68,30 @@ def site_summary(site: str, bundle: str, report: str | None, results: Mapping[st
 
 
 def _monitor(app: Mapping[str, Any]) -> dict[str, Any]:
-    out = {key: app.get(key) for key in MONITOR_KEYS}
-    root = app.get("root_cause") or {}
-    out["root_cause"] = {k: root.get(k) for k in ("class", "connection", "text")} if root else None
+    """A ``monitoring_apps`` row (JSON values) in the summary's keys."""
+    out = {key: app[key] for key in MONITOR_KEYS}
+    root = app["root_cause"]
+    out["root_cause"] = {k: root[k] for k in ("class", "connection", "text")} if root else None
     return out
 
 
-def _connections_401(failed: list[Mapping[str, Any]]) -> dict[str, int]:
+def _error_classes(failed: pl.DataFrame) -> dict[str, int]:
+    """Failed runs per error class (``unclassified`` without one), most first."""
+    cls = pl.when(pl.col("error_class") != "").then(pl.col("error_class")).otherwise(pl.lit("unclassified"))
+    per = failed.group_by(cls.alias("class")).len().sort(["len", "class"], descending=[True, False])
+    return dict(zip(per["class"].to_list(), per["len"].to_list(), strict=True))
+
+
+def _connections_401(failed: pl.DataFrame) -> dict[str, int]:
     """Failed reloads per data connection whose root cause is an HTTP 401."""
-    hits = Counter(r["connection"] or "(no connection named)" for r in failed
-                   if r.get("root_cause") and HTTP_401.search(r["root_cause"]))
-    return dict(sorted(hits.items()))
+    named = pl.when(pl.col("connection") != "").then(pl.col("connection")).otherwise(pl.lit("(no connection named)"))
+    hits = (
+        failed.filter(pl.col("root_cause").str.contains(HTTP_401.pattern).fill_null(False))
+        .group_by(named.alias("connection"))
+        .len()
+        .sort("connection")
+    )
+    return dict(zip(hits["connection"].to_list(), hits["len"].to_list(), strict=True))
 
 
 def _licenses(tables: Mapping[str, Any]) -> dict[str, Any]:
