@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from dataclasses import fields
+from typing import Any
 
 import polars as pl
 import pytest
@@ -13,11 +14,14 @@ from qslogs.analyses.result import SchemaError, help_of
 from qslogs.export import result_json
 
 
-def _empty_result(**fields_: object) -> ReloadsResult:
-    frames = {f.name: ReloadsResult.empty_frame(f.name) for f in fields(ReloadsResult) if "schema" in f.metadata}
-    meta = ReloadsMeta(now=None, since=None, until=None, stale_hours=24.0, link_tolerance_s=120,
-                       script_logs_cover=None, heatmap_time_basis="UTC", runs_total=0, failed_only=False)
-    return ReloadsResult(**{**frames, "meta": meta, **fields_})  # type: ignore[arg-type]
+def _empty_result(**fields_: Any) -> ReloadsResult:
+    """A result of an input without any reload: every frame empty with its declared schema."""
+    values: dict[str, Any] = {
+        f.name: ReloadsResult.empty_frame(f.name) for f in fields(ReloadsResult) if "schema" in f.metadata
+    }
+    values["meta"] = ReloadsMeta(now=None, since=None, until=None, stale_hours=24.0, link_tolerance_s=120,
+                                 script_logs_cover=None, heatmap_time_basis="UTC", runs_total=0, failed_only=False)
+    return ReloadsResult(**{**values, **fields_})
 
 
 def test_a_runs_frame_missing_a_declared_column_is_refused() -> None:

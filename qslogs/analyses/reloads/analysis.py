@@ -7,9 +7,11 @@ The analysis named ``reloads`` (registered in :func:`qslogs.analyses.registry`):
 - :mod:`~qslogs.analyses.reloads.run_outcome` says where and why a run failed (script / initiation / not collected);
 - :mod:`~qslogs.analyses.reloads.health` judges the monitoring apps and sums up each task.
 
-Its tables are the ``qslogs reloads --json`` object and the report's data: ``runs``, ``monitoring_apps``,
-``tasks``, ``manual_reloads``, ``script_logs``, ``failure_heatmap``, ``durations``, ``version_changes``,
-``restarts`` (per node, :mod:`~qslogs.analyses.reloads.nodes`) and ``meta``.
+It returns a :class:`~qslogs.analyses.reloads.result.ReloadsResult`: typed frames (``runs``,
+``monitoring_apps``, ``tasks``, ``manual_reloads``, ``script_logs``, ``failure_heatmap``, ``durations``,
+``version_changes`` and ``restarts`` per node from :mod:`~qslogs.analyses.reloads.nodes`), its ``meta``, and
+the aggregates the report draws (:mod:`~qslogs.analyses.reloads.aggregates`). ``qslogs reloads --json`` is
+:func:`qslogs.export.result_json` of it; every frame is built with expressions, none row by row.
 """
 
 from __future__ import annotations
