@@ -7,7 +7,7 @@ apart from ``export`` so that analyses depend on a value rule, not on the output
 from __future__ import annotations
 
 import math
-from dataclasses import fields
+from dataclasses import fields, is_dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
@@ -32,7 +32,7 @@ def iso_duration(value: timedelta) -> str:
 def to_jsonable(value: Any) -> Any:
     """Values JSON can hold: datetimes to ISO 8601 strings (UTC ``Z`` where aware), dates and times of day to
     ISO 8601, durations to ISO 8601 durations (:func:`iso_duration`), NaN and infinities to null,
-    recursively through lists and dicts."""
+    recursively through lists, dicts and dataclass instances (their fields in order, as an object)."""
     if isinstance(value, datetime):
         if value.tzinfo is not None:
             return value.isoformat(timespec="milliseconds").replace("+00:00", "Z")
@@ -47,6 +47,8 @@ def to_jsonable(value: Any) -> Any:
         return float(value) if value.is_finite() else None
     if isinstance(value, dict):
         return {str(k): to_jsonable(v) for k, v in value.items()}
+    if is_dataclass(value) and not isinstance(value, type):  # a small typed value of a result (capacity)
+        return {f.name: to_jsonable(getattr(value, f.name)) for f in fields(value)}
     if isinstance(value, list | tuple):
         return [to_jsonable(v) for v in value]
     if isinstance(value, float) and not math.isfinite(value):  # NaN, inf: not JSON

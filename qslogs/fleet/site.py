@@ -21,11 +21,13 @@ import pyarrow as pa
 
 from qslogs.analyses import AnalysisOptions, run_analyses
 from qslogs.analyses.base import AnyResult
+from qslogs.analyses.licenses.result import LicensesResult
 from qslogs.bundle import Limits
 from qslogs.errors import QslogsError
 from qslogs.fleet.discover import Site
 from qslogs.fleet.summary import site_row, site_summary
 from qslogs.fleet.tables import TABLES, arrow_table
+from qslogs.jsonable import frame_rows
 from qslogs.loader import load_frames
 
 
@@ -98,7 +100,7 @@ def _analyse(site: Site, options: FleetOptions) -> dict[str, AnyResult]:
 def site_tables(results: Mapping[str, AnyResult]) -> dict[str, list[dict[str, Any]]]:
     """The analysis rows of each fleet table (the ``--json`` tables of ``reloads``, ``license``, …)."""
     reloads = results["reloads"].tables
-    licenses = results["licenses"].tables
+    licenses = results["licenses"]
     quality = results["input"].tables
     findings = [
         {"analysis": f.analysis, "severity": f.severity.value, "title": f.title, "detail": f.detail}
@@ -120,8 +122,8 @@ def site_tables(results: Mapping[str, AnyResult]) -> dict[str, list[dict[str, An
         "monitoring_apps": reloads["monitoring_apps"],
         "findings": findings,
         "script_logs": reloads["script_logs"],
-        "licenses": licenses["forecast"],
-        "license_fits": licenses["fits"],
+        "licenses": frame_rows(licenses.forecast) if isinstance(licenses, LicensesResult) else [],
+        "license_fits": frame_rows(licenses.fits) if isinstance(licenses, LicensesResult) else [],
         "bad_input": bad,
     }
 

@@ -14,7 +14,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from qslogs.analyses.base import AnyResult
+from qslogs.analyses.licenses.result import LicensesResult
 from qslogs.findings import Severity
+from qslogs.jsonable import frame_rows
 
 #: An HTTP 401 in a root-cause line (``HTTP protocol error 401``, ``(401) Unauthorized``): the
 #: connection's stored credentials were refused. A sub-case of the ``auth`` error class.
@@ -49,7 +51,7 @@ def site_summary(site: str, bundle: str, report: str | None, results: Mapping[st
                                      key=lambda kv: (-kv[1], kv[0]))),
         "connections_401": _connections_401([*failed, *manual_failed]),
         "findings": {s.value: counts.get(s.value, 0) for s in Severity},
-        "licenses": _licenses(results["licenses"].tables if "licenses" in results else {}),
+        "licenses": _licenses(results.get("licenses")),
         "bad_input": {
             "bad_lines": sum(b["count"] for b in quality.get("bad_files", [])),
             "files_with_bad_lines": len(quality.get("bad_files", [])),
@@ -72,12 +74,13 @@ def _connections_401(failed: list[Mapping[str, Any]]) -> dict[str, int]:
     return dict(sorted(hits.items()))
 
 
-def _licenses(tables: Mapping[str, Any]) -> dict[str, Any]:
+def _licenses(result: AnyResult | None) -> dict[str, Any]:
     """Per access type what is left and when it runs out; ``runway`` is the type that runs out first."""
+    forecast = result.forecast if isinstance(result, LicensesResult) else LicensesResult.empty_frame("forecast")
     by_type = {
-        f["access_type"]: {k: f.get(k) for k in ("capacity", "in_use", "remaining", "months_to_exhaustion",
-                                                  "exhaustion_date", "status")}
-        for f in tables.get("forecast", [])
+        f["access_type"]: {k: f[k] for k in ("capacity", "in_use", "remaining", "months_to_exhaustion",
+                                             "exhaustion_date", "status")}
+        for f in frame_rows(forecast)
     }
     ending = [(v["months_to_exhaustion"], k) for k, v in by_type.items() if v["months_to_exhaustion"] is not None]
     runway = None
