@@ -80,7 +80,7 @@ def license_command(
 
     \b
     --json prints one object with the keys capacity (with its source), timeline, fits, forecast,
-    changes_7d, unused, denials, warnings and qvd_mapping.
+    changes_7d, unused, denials, denials_by_user, warnings and qvd_mapping.
 
     \b
     Example:
