@@ -12,7 +12,7 @@ import pytest
 from test_license_support import History, calinfo, planted, write_bundle
 
 from qslogs.analyses import run_analyses
-from qslogs.analyses.licenses.result import Capacity, CapacityDetail, LicensesResult
+from qslogs.analyses.licenses.result import Capacity, CapacityDetail, LicensesResult, Runway
 from qslogs.analyses.result import SchemaError, help_of
 from qslogs.export import result_json
 from qslogs.loader import load_frames
@@ -48,7 +48,7 @@ def test_every_field_has_help_text() -> None:
         "(columns: user String, count Int64, first Datetime(time_unit='ms', time_zone='UTC'), "
         "last Datetime(time_unit='ms', time_zone='UTC'), sources List(String), service_account Boolean)"
     )
-    for cls in (Capacity, CapacityDetail):
+    for cls in (Capacity, CapacityDetail, Runway):
         assert all(len(f.metadata.get("help", "")) > 10 for f in fields(cls)), cls
 
 
@@ -66,6 +66,10 @@ def test_json_is_made_at_the_edge_with_the_documented_keys(result: LicensesResul
     [analyzer] = [r for r in data["forecast"] if r["access_type"] == "Analyzer"]
     assert result.end is not None and analyzer["as_of"] == result.end.date().isoformat()
     assert analyzer["in_use_other"] is None and analyzer["status"] == "exhausts"
+    # the runway (for the fleet) is the Analyzer row: Professional is flat and never runs out
+    assert result.runway is not None and result.runway.access_type == "Analyzer"
+    assert result.runway.months == analyzer["months_to_exhaustion"] == pytest.approx(4.0, abs=0.25)
+    assert result.runway.date is not None and result.runway.date.isoformat() == analyzer["exhaustion_date"]
 
 
 def test_findings_point_at_the_rows_they_are_about(result: LicensesResult) -> None:
@@ -105,4 +109,4 @@ def test_the_no_events_result_is_empty_but_typed(tmp_path: Path) -> None:
     assert isinstance(found, LicensesResult)
     assert found.timeline.schema == LicensesResult.empty_frame("timeline").schema and found.timeline.is_empty()
     assert [f.title for f in found.findings] == ["No license events in the bundle"]
-    assert result_json(found)["forecast"] == [] and found.end is None
+    assert result_json(found)["forecast"] == [] and found.end is None and found.runway is None

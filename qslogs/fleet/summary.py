@@ -16,7 +16,7 @@ from typing import Any
 from qslogs.analyses.base import AnyResult
 from qslogs.analyses.licenses.result import LicensesResult
 from qslogs.findings import Severity
-from qslogs.jsonable import frame_rows
+from qslogs.jsonable import frame_rows, to_jsonable
 
 #: An HTTP 401 in a root-cause line (``HTTP protocol error 401``, ``(401) Unauthorized``): the
 #: connection's stored credentials were refused. A sub-case of the ``auth`` error class.
@@ -75,19 +75,16 @@ def _connections_401(failed: list[Mapping[str, Any]]) -> dict[str, int]:
 
 
 def _licenses(result: AnyResult | None) -> dict[str, Any]:
-    """Per access type what is left and when it runs out; ``runway`` is the type that runs out first."""
-    forecast = result.forecast if isinstance(result, LicensesResult) else LicensesResult.empty_frame("forecast")
+    """Per access type what is left and when it runs out; ``runway`` is the type that runs out first (the
+    analysis' own :attr:`~qslogs.analyses.licenses.result.LicensesResult.runway`)."""
+    if not isinstance(result, LicensesResult):
+        return {"by_type": {}, "runway": None}
     by_type = {
         f["access_type"]: {k: f[k] for k in ("capacity", "in_use", "remaining", "months_to_exhaustion",
                                              "exhaustion_date", "status")}
-        for f in frame_rows(forecast)
+        for f in frame_rows(result.forecast)
     }
-    ending = [(v["months_to_exhaustion"], k) for k, v in by_type.items() if v["months_to_exhaustion"] is not None]
-    runway = None
-    if ending:
-        months, kind = min(ending)
-        runway = {"access_type": kind, "months": months, "date": by_type[kind]["exhaustion_date"]}
-    return {"by_type": by_type, "runway": runway}
+    return {"by_type": by_type, "runway": to_jsonable(result.runway)}
 
 
 def site_row(summary: Mapping[str, Any]) -> dict[str, Any]:

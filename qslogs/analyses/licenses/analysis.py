@@ -36,7 +36,7 @@ from qslogs.analyses.licenses.findings import (
     history_findings,
     unused_finding,
 )
-from qslogs.analyses.licenses.fits import all_fits, fit_lines, fit_rows, forecast_rows, projections
+from qslogs.analyses.licenses.fits import all_fits, fit_lines, fit_rows, forecast_rows, projections, runway
 from qslogs.analyses.licenses.qvd import drop_covered, load_qvd_map, qvd_license_events
 from qslogs.analyses.licenses.result import Capacity, LicensesResult
 from qslogs.analyses.licenses.timeline import (
@@ -149,6 +149,7 @@ def build(results: dict[str, pl.DataFrame], frames: Frames, options: AnalysisOpt
         qvd_mapping=LicensesResult.conform("qvd_mapping", mapping),
         fit_lines=fit_lines(fits),
         projection=projections(fits, forecasts, end.date()),
+        runway=runway(forecast),
         start=first,
         end=end,
         findings=tuple(findings),

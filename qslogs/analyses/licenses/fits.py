@@ -24,7 +24,14 @@ from typing import Any
 import polars as pl
 
 from qslogs.analyses.licenses.growth import DAYS_PER_MONTH, Fit, Forecast, add_months, fit_series, forecast
-from qslogs.analyses.licenses.result import FIT_LINE_SCHEMA, FIT_SCHEMA, FORECAST_SCHEMA, PROJECTION_SCHEMA, Capacity
+from qslogs.analyses.licenses.result import (
+    FIT_LINE_SCHEMA,
+    FIT_SCHEMA,
+    FORECAST_SCHEMA,
+    PROJECTION_SCHEMA,
+    Capacity,
+    Runway,
+)
 from qslogs.words import plural
 
 MIN_MONTHS = 3
@@ -246,6 +253,15 @@ def forecast_rows(
             }
         )
     return pl.DataFrame(rows, schema=FORECAST_SCHEMA), out
+
+
+def runway(forecast: pl.DataFrame) -> Runway | None:
+    """The row of ``forecast`` that runs out first (fewest months, then by access type); None when none does."""
+    first = forecast.filter(pl.col("months_to_exhaustion").is_not_null()).sort("months_to_exhaustion", "access_type")
+    if first.is_empty():
+        return None
+    row = first.row(0, named=True)
+    return Runway(access_type=row["access_type"], months=row["months_to_exhaustion"], date=row["exhaustion_date"])
 
 
 def fit_lines(fits: list[SeriesFit]) -> pl.DataFrame:

@@ -9,7 +9,7 @@ projections) and the data window are for the report only (``json=False``).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import ClassVar
 
 import polars as pl
@@ -20,7 +20,7 @@ from qslogs.timeutil import UTC_DATETIME
 
 __all__ = [
     "CHANGE_SCHEMA", "DENIAL_SCHEMA", "DENIAL_USER_SCHEMA", "FIT_LINE_SCHEMA", "FIT_SCHEMA", "FORECAST_SCHEMA",
-    "PROJECTION_SCHEMA", "TIMELINE_SCHEMA", "UNUSED_SCHEMA", "Capacity", "CapacityDetail", "LicensesResult",
+    "PROJECTION_SCHEMA", "TIMELINE_SCHEMA", "UNUSED_SCHEMA", "Capacity", "CapacityDetail", "LicensesResult", "Runway",
 ]
 
 #: ``timeline``: one row per access type and day, and per access type and month.
@@ -110,6 +110,15 @@ class Capacity:
 
 
 @dataclass(frozen=True, kw_only=True)
+class Runway:
+    """The access type whose licenses run out first, and when (the fleet's one-line license answer)."""
+
+    access_type: str = field(metadata={"help": "Professional or Analyzer"})
+    months: float = field(metadata={"help": "months from the end of the data (0: at or over capacity)"})
+    date: date | None = field(metadata={"help": "the exhaustion date; None beyond the forecast horizon"})
+
+
+@dataclass(frozen=True, kw_only=True)
 class LicensesResult(Result):
     """Allocation against what was bought, growth per month, the runway, and the lists behind them."""
 
@@ -164,6 +173,11 @@ class LicensesResult(Result):
         PROJECTION_SCHEMA,
         "the allocated count projected past the end of the data at the fitted slope, with the interval's "
         "slopes as the band, up to the exhaustion date or a horizon (chart data)",
+        json=False,
+    )
+    runway: Runway | None = value_field(
+        "the access type that runs out first (fewest months to exhaustion, then by name); None when none does",
+        None,
         json=False,
     )
     start: datetime | None = value_field(
