@@ -21,7 +21,7 @@ import hmac
 import re
 import secrets
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, fields, is_dataclass, replace
 from typing import Any
 
 import polars as pl
@@ -329,12 +329,17 @@ class Redactor:
         return out
 
     def _field(self, value: Any) -> Any:
-        """A typed result's field redacted: a frame keeps its schema (only cell values change)."""
+        """A typed result's field redacted: a frame keeps its schema (only cell values change), a tuple stays a
+        tuple and a small dataclass value (a capacity) stays its type, its fields redacted."""
         if isinstance(value, pl.DataFrame):
             if value.is_empty():
                 return value
             rows = [{k: self._cells(v) for k, v in row.items()} for row in value.to_dicts()]
             return pl.DataFrame(rows, schema=value.schema)
+        if isinstance(value, tuple):
+            return tuple(self._field(v) for v in value)
+        if is_dataclass(value) and not isinstance(value, type):
+            return replace(value, **{f.name: self._field(getattr(value, f.name)) for f in fields(value)})
         return self.value(value)
 
     def _cells(self, value: Any) -> Any:

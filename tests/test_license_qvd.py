@@ -12,11 +12,13 @@ import pytest
 from click.testing import CliRunner
 from test_license_support import History, write_bundle
 
+from qslogs.analyses import run_analyses
 from qslogs.analyses.base import AnalysisOptions
-from qslogs.analyses.licenses.analysis import license_analysis, no_logs
+from qslogs.analyses.licenses.analysis import no_logs
 from qslogs.analyses.licenses.qvd import drop_covered, qvd_license_events
 from qslogs.analyses.licenses.qvd_map import QvdMapError, load_qvd_map
 from qslogs.analyses.licenses.qvd_recognise import recognise
+from qslogs.analyses.licenses.result import LicensesResult
 from qslogs.cli import cli
 from qslogs.loader import load_frames
 from qslogs.parsers.qvd import read_qvd
@@ -275,10 +277,10 @@ def test_qvd_events_inside_the_logs_time_span_are_dropped(tmp_path: Path) -> Non
 def test_analysis_reports_the_mapping_it_used(tmp_path: Path) -> None:
     _write(tmp_path / "odd_usage.qvd", _odd_frame(), "Odd")
     (tmp_path / "map.toml").write_text(MAP_TOML)
-    result = license_analysis(
-        no_logs(), AnalysisOptions(qvd_paths=(tmp_path / "odd_usage.qvd",), qvd_map=tmp_path / "map.toml")
-    )
-    [row] = result.tables["qvd_mapping"]
+    options = AnalysisOptions(qvd_paths=(tmp_path / "odd_usage.qvd",), qvd_map=tmp_path / "map.toml")
+    result = run_analyses(no_logs(), options, only=["licenses"])["licenses"]
+    assert isinstance(result, LicensesResult)
+    [row] = result.qvd_mapping.to_dicts()
     assert row["mapping"].startswith("map ") and row["user"] == "Who" and row["status"] == "used"
 
 

@@ -8,16 +8,19 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import polars as pl
 import pytest
 from click.testing import CliRunner
 from test_license_support import Ev, History, calinfo, planted, write_bundle
 
-from qslogs.analyses import registry
+from qslogs.analyses import registry, run_analyses
 from qslogs.analyses.base import AnalysisOptions
-from qslogs.analyses.licenses.analysis import JSON_KEYS, capacity_table, license_analysis
+from qslogs.analyses.licenses.capacity import capacity_table
 from qslogs.analyses.licenses.growth import DAYS_PER_MONTH
+from qslogs.analyses.licenses.result import LicensesResult
 from qslogs.cli import cli
 from qslogs.findings import Severity
+from qslogs.frames import Frames
 from qslogs.loader import load_frames
 
 REPO = Path(__file__).resolve().parents[1]
@@ -29,6 +32,13 @@ def run_cli(*args: str) -> dict[str, Any]:
     assert result.exit_code == 0, result.output
     data: dict[str, Any] = json.loads(result.output)
     return data
+
+
+def analyse(frames: Frames, options: AnalysisOptions | None = None) -> LicensesResult:
+    """The licenses analysis alone, as ``qslogs license`` runs it."""
+    result = run_analyses(frames, options, only=["licenses"])["licenses"]
+    assert isinstance(result, LicensesResult)
+    return result
 
 
 def fit_of(data: dict[str, Any], access_type: str, series: str = "allocated") -> dict[str, Any]:
@@ -61,7 +71,10 @@ def data(bundle: Path) -> dict[str, Any]:
 
 
 def test_json_has_exactly_the_documented_keys(data: dict[str, Any]) -> None:
-    assert tuple(data) == JSON_KEYS
+    assert tuple(data) == (
+        "capacity", "timeline", "fits", "forecast", "changes_7d", "unused", "denials", "denials_by_user",
+        "warnings", "qvd_mapping",
+    )
     assert {"period", "access_type", "allocated", "active", "denied"} <= set(data["timeline"][0])
     assert {
         "access_type",
@@ -183,7 +196,7 @@ def test_idle_users_are_release_candidates(tmp_path: Path) -> None:
 
 
 def test_findings_speak_plainly(bundle: Path) -> None:
-    result = license_analysis(load_frames([bundle]))
+    result = analyse(load_frames([bundle]))
     titles = {f.title.split(":")[0]: f for f in result.findings}
     analyzer = titles["Analyzer"]
     assert analyzer.severity is Severity.WARNING  # about 4 months left
@@ -192,18 +205,15 @@ def test_findings_speak_plainly(bundle: Path) -> None:
     assert (
         titles["Professional"].severity is Severity.OK and "flat at about 12" in titles["Professional"].title
     )
-    json.dumps(result.tables)  # JSON-ready as it is
-    chart = result.tables["chart"]
-    projection = [p for p in chart["projection"] if p["access_type"] == "Analyzer"]
-    at_exhaustion = next(
-        p
-        for p in projection
-        if p["months"]
-        == pytest.approx(forecast_of(result.tables, "Analyzer")["months_to_exhaustion"], abs=0.01)
-    )
-    assert at_exhaustion["projected"] == pytest.approx(60, abs=0.1)
-    lines = [p for p in chart["fit_lines"] if p["access_type"] == "Analyzer" and p["series"] == "allocated"]
-    assert len(lines) == 12 and all(p["band_low"] <= p["fitted"] <= p["band_high"] for p in lines)
+    assert (analyzer.table, analyzer.keys) == ("forecast", ("Analyzer",))
+    months = result.forecast.filter(pl.col("access_type") == "Analyzer")["months_to_exhaustion"].item()
+    projection = result.projection.filter(pl.col("access_type") == "Analyzer")
+    at_exhaustion = projection.filter((pl.col("months") - months).abs() <= 0.01)
+    assert at_exhaustion["projected"][0] == pytest.approx(60, abs=0.1)
+    lines = result.fit_lines.filter((pl.col("access_type") == "Analyzer") & (pl.col("series") == "allocated"))
+    assert lines.height == 12
+    assert ((lines["band_low"] <= lines["fitted"]) & (lines["fitted"] <= lines["band_high"])).all()
+    assert result.end is not None and result.start is not None and result.start < result.end
 
 
 @pytest.mark.parametrize(
@@ -218,7 +228,7 @@ def test_capacity_edges_are_critical(
     tmp_path: Path, history: History, in_use: int, status: str, severity: Severity
 ) -> None:
     root = write_bundle(tmp_path, history, cal=calinfo((15, 12), (60, in_use)))
-    result = license_analysis(load_frames([root]))
+    result = analyse(load_frames([root]))
     finding = next(f for f in result.findings if f.title.startswith("Analyzer"))
     assert (finding.data["status"], finding.severity) == (status, severity)
     if status == "over-capacity":
@@ -239,12 +249,11 @@ def test_since_selects_the_fit_window_and_until_the_end(bundle: Path, history: H
 
 def test_short_history_is_warned_about(tmp_path: Path) -> None:
     h = planted(analyzer_start=3, rate=2.0, professional=2, months=1)
-    result = license_analysis(load_frames([write_bundle(tmp_path, h)]))
-    assert any(re.match(r"Short history: 2\d days of license data", w) for w in result.tables["warnings"])
-    assert any(
-        f.severity is Severity.WARNING and f.title.startswith("Short history") for f in result.findings
-    )
-    assert {f["granularity"] for f in result.tables["fits"]} == {"day"}  # fewer than 4 months
+    result = analyse(load_frames([write_bundle(tmp_path, h)]))
+    assert any(re.match(r"Short history: 2\d days of license data", w) for w in result.warnings)
+    [short] = [f for f in result.findings if f.about == "bundle"]  # about the input: the report's Bundle section
+    assert short.severity is Severity.WARNING and short.title.startswith("Short history")
+    assert set(result.fits["granularity"]) == {"day"}  # fewer than 4 months
 
 
 def test_unknown_capacity_asks_for_the_option(tmp_path: Path) -> None:
@@ -259,8 +268,9 @@ def test_no_license_events_is_said_plainly(tmp_path: Path) -> None:
         tmp_path, History(), visits=[(datetime(2026, 5, 1, 9, tzinfo=History().end.tzinfo), "CORP\\bob")]
     )
     (root / "Log" / "Repository" / "Trace" / "SENSE01_License_Repository.txt").unlink()
-    result = license_analysis(load_frames([root]))
-    assert result.tables["timeline"] == [] and "No license events" in result.tables["warnings"][0]
+    result = analyse(load_frames([root]))
+    assert result.timeline.is_empty() and "No license events" in result.warnings[0]
+    assert result.start is None and result.fit_lines.is_empty()
 
 
 def test_calinfo_semantics() -> None:
@@ -273,17 +283,12 @@ def test_calinfo_semantics() -> None:
         "AnalyzerAllocatedTokens": 35.0,
     }
     cap = capacity_table({"CalInfo": observed}, opts)
-    assert (cap["professional"], cap["analyzer"], cap["tokens"], cap["source"]) == (
-        None,
-        None,
-        None,
-        "unknown",
-    )
-    assert cap["details"][0]["in_use"] == 12 and cap["details"][0]["used"] == 10
+    assert (cap.professional, cap.analyzer, cap.tokens, cap.source) == (None, None, None, "unknown")
+    assert cap.details[0].in_use == 12 and cap.details[0].used == 10
     with_available = {**observed, "AnalyzerAvailableTokens": 5.0}
-    assert capacity_table({"CalInfo": with_available}, opts)["analyzer"] == 40
+    assert capacity_table({"CalInfo": with_available}, opts).analyzer == 40
     tokens = capacity_table({"CalInfo": {"TotalTokens": 100.0, "AvailableTokens": 30.0}}, opts)
-    assert tokens["tokens"] == 100 and tokens["details"][2]["in_use"] == 70
+    assert tokens.tokens == 100 and tokens.details[2].in_use == 70
 
 
 def test_licenses_is_registered_and_the_command_documented() -> None:

@@ -16,8 +16,8 @@ import pytest
 from bs4 import BeautifulSoup
 
 from qslogs.analyses import AnalysisResult, run_analyses
-from qslogs.analyses.licenses.analysis import license_analysis, license_json
 from qslogs.analyses.licenses.denials import is_service_account
+from qslogs.analyses.licenses.result import LicensesResult
 from qslogs.analyses.reloads import ReloadsResult
 from qslogs.export import result_json
 from qslogs.findings import Severity, cause_persistence, severity_for
@@ -25,6 +25,14 @@ from qslogs.loader import load_frames
 from qslogs.report import render_report
 
 LM_CONNECTION = "monitor_apps_REST_license_user"
+
+
+def licenses_of(results: object) -> LicensesResult:
+    """The licenses result of one run (``run_analyses``' mapping), typed."""
+    assert isinstance(results, dict)
+    result = results["licenses"]
+    assert isinstance(result, LicensesResult)
+    return result
 
 # -- the rule table ----------------------------------------------------------------------------------------
 
@@ -279,8 +287,8 @@ def test_denials_by_user_on_the_real_bundle_counted_by_hand(real_log_folder: Pat
     grep/awk: 100 by DOMAIN\\qvservice (the ServiceUser of every row) from "::1", 04:59:01.678 to
     13:59:30.561 +0100, and 8 by DOMAIN\\administrator from "::ffff:172.16.16.100", 08:08:42.468 to
     08:20:48.749 +0100."""
-    data = license_json(license_analysis(load_frames([real_log_folder])))
-    assert data["denials_by_user"] == [
+    result = licenses_of(run_analyses(load_frames([real_log_folder]), only=["licenses"]))
+    assert result_json(result)["denials_by_user"] == [
         {
             "user": "DOMAIN\\qvservice",
             "count": 100,
@@ -298,7 +306,6 @@ def test_denials_by_user_on_the_real_bundle_counted_by_hand(real_log_folder: Pat
             "service_account": False,
         },
     ]
-    result = license_analysis(load_frames([real_log_folder]))
     titles = {f.title: f for f in result.findings}
     svc = titles["100 license denials of the service account DOMAIN\\qvservice: internal calls, not a person"]
     assert svc.severity is Severity.INFO and "allocate" not in svc.detail.lower()
@@ -312,7 +319,7 @@ def test_scenario_service_denials_match_what_was_planted(
 ) -> None:
     truth = scenarios["healthy"][1]
     planted = truth["reloads"]["service_denials"]
-    rows = license_json(analysed["healthy"]["licenses"])["denials_by_user"]
+    rows = result_json(licenses_of(analysed["healthy"]))["denials_by_user"]
     svc = [r for r in rows if r["service_account"]]
     assert [(r["user"], r["count"], r["sources"]) for r in svc] == [("CORP\\svc_qlik", planted["count"], ["::1"])]
     assert (svc[0]["first"], svc[0]["last"]) == (planted["first_utc"], planted["last_utc"])
@@ -361,7 +368,8 @@ def test_license_forecast_needs_three_monthly_points(tmp_path: Path) -> None:
 
     history = planted(analyzer_start=3, rate=2.0, professional=2, months=1)
     frames = load_frames([write_bundle(tmp_path, history)])
-    data = license_json(license_analysis(frames, AnalysisOptions(analyzer=40, professional=10)))
+    options = AnalysisOptions(analyzer=40, professional=10)
+    data = result_json(licenses_of(run_analyses(frames, options, only=["licenses"])))
     fc = next(r for r in data["forecast"] if r["access_type"] == "Analyzer")
     assert fc["status"] == "no-fit" and fc["exhaustion_date"] is None
     assert fc["no_fit_reason"].startswith("only ") and "a forecast needs 3" in fc["no_fit_reason"]

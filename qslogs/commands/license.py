@@ -8,8 +8,10 @@ from typing import Any
 
 import click
 
+from qslogs.analyses import run_analyses
 from qslogs.analyses.base import AnalysisOptions
-from qslogs.analyses.licenses.analysis import license_analysis, license_json, no_logs
+from qslogs.analyses.licenses.analysis import no_logs
+from qslogs.analyses.licenses.result import LicensesResult
 from qslogs.commands.options import (
     bundle_paths,
     capacity_options,
@@ -20,7 +22,7 @@ from qslogs.commands.options import (
     strict_option,
     time_window_options,
 )
-from qslogs.export import dumps
+from qslogs.export import dumps, result_json
 
 
 @click.command("license")
@@ -78,7 +80,7 @@ def license_command(
 
     \b
     --json prints one object with the keys capacity (with its source), timeline, fits, forecast,
-    changes_7d, unused, denials, warnings and qvd_mapping.
+    changes_7d, unused, denials, denials_by_user, warnings and qvd_mapping.
 
     \b
     Example:
@@ -98,7 +100,9 @@ def license_command(
         qvd_map=qvd_map,
     )
     frames = load(logs, strict, quiet) if logs else no_logs()  # QVD files alone: no logs to read
-    data = license_json(license_analysis(frames, options))
+    result = run_analyses(frames, options, only=["licenses"])["licenses"]
+    assert isinstance(result, LicensesResult)
+    data = result_json(result)
     click.echo(dumps(data) if as_json else render_license(data))
 
 

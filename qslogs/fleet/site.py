@@ -21,6 +21,7 @@ import pyarrow as pa
 
 from qslogs.analyses import AnalysisOptions, run_analyses
 from qslogs.analyses.base import AnyResult
+from qslogs.analyses.licenses.result import LicensesResult
 from qslogs.analyses.reloads import ReloadsResult
 from qslogs.bundle import Limits
 from qslogs.errors import QslogsError
@@ -101,7 +102,7 @@ def site_tables(results: Mapping[str, AnyResult]) -> dict[str, list[dict[str, An
     """The analysis rows of each fleet table (the ``--json`` tables of ``reloads``, ``license``, …)."""
     reloads = results["reloads"]
     assert isinstance(reloads, ReloadsResult)
-    licenses = results["licenses"].tables
+    licenses = results["licenses"]
     quality = results["input"].tables
     findings = [
         {"analysis": f.analysis, "severity": f.severity.value, "title": f.title, "detail": f.detail}
@@ -123,8 +124,8 @@ def site_tables(results: Mapping[str, AnyResult]) -> dict[str, list[dict[str, An
         "monitoring_apps": frame_rows(reloads.monitoring_apps),
         "findings": findings,
         "script_logs": frame_rows(reloads.script_logs),
-        "licenses": licenses["forecast"],
-        "license_fits": licenses["fits"],
+        "licenses": frame_rows(licenses.forecast) if isinstance(licenses, LicensesResult) else [],
+        "license_fits": frame_rows(licenses.fits) if isinstance(licenses, LicensesResult) else [],
         "bad_input": bad,
     }
 

@@ -16,10 +16,11 @@ from typing import Any
 import polars as pl
 
 from qslogs.analyses.base import AnyResult
+from qslogs.analyses.licenses.result import LicensesResult
 from qslogs.analyses.reloads import ReloadsResult
 from qslogs.analyses.reloads.aggregates import FAILED as RELOAD_FAILURES
 from qslogs.findings import Severity
-from qslogs.jsonable import frame_rows
+from qslogs.jsonable import frame_rows, to_jsonable
 
 #: An HTTP 401 in a root-cause line (``HTTP protocol error 401``, ``(401) Unauthorized``): the
 #: connection's stored credentials were refused. A sub-case of the ``auth`` error class.
@@ -58,7 +59,7 @@ def site_summary(site: str, bundle: str, report: str | None, results: Mapping[st
         "error_classes": _error_classes(failed),
         "connections_401": _connections_401(pl.concat([failed.select(CAUSE), manual_failed.select(CAUSE)])),
         "findings": {s.value: counts.get(s.value, 0) for s in Severity},
-        "licenses": _licenses(results["licenses"].tables if "licenses" in results else {}),
+        "licenses": _licenses(results.get("licenses")),
         "bad_input": {
             "bad_lines": sum(b["count"] for b in quality.get("bad_files", [])),
             "files_with_bad_lines": len(quality.get("bad_files", [])),
@@ -94,19 +95,17 @@ def _connections_401(failed: pl.DataFrame) -> dict[str, int]:
     return dict(zip(hits["connection"].to_list(), hits["len"].to_list(), strict=True))
 
 
-def _licenses(tables: Mapping[str, Any]) -> dict[str, Any]:
-    """Per access type what is left and when it runs out; ``runway`` is the type that runs out first."""
+def _licenses(result: AnyResult | None) -> dict[str, Any]:
+    """Per access type what is left and when it runs out; ``runway`` is the type that runs out first (the
+    analysis' own :attr:`~qslogs.analyses.licenses.result.LicensesResult.runway`)."""
+    if not isinstance(result, LicensesResult):
+        return {"by_type": {}, "runway": None}
     by_type = {
-        f["access_type"]: {k: f.get(k) for k in ("capacity", "in_use", "remaining", "months_to_exhaustion",
-                                                  "exhaustion_date", "status")}
-        for f in tables.get("forecast", [])
+        f["access_type"]: {k: f[k] for k in ("capacity", "in_use", "remaining", "months_to_exhaustion",
+                                             "exhaustion_date", "status")}
+        for f in frame_rows(result.forecast)
     }
-    ending = [(v["months_to_exhaustion"], k) for k, v in by_type.items() if v["months_to_exhaustion"] is not None]
-    runway = None
-    if ending:
-        months, kind = min(ending)
-        runway = {"access_type": kind, "months": months, "date": by_type[kind]["exhaustion_date"]}
-    return {"by_type": by_type, "runway": runway}
+    return {"by_type": by_type, "runway": to_jsonable(result.runway)}
 
 
 def site_row(summary: Mapping[str, Any]) -> dict[str, Any]:

@@ -80,14 +80,15 @@ def _reloads(finding: Finding, data: dict[str, Any]) -> list[tuple[str, str]]:
 
 
 def _licenses(finding: Finding, data: dict[str, Any]) -> list[tuple[str, str]]:
-    if data.get("access_type"):
+    """By the rows the finding is about: an access type's forecast, denials, idle users; else the history."""
+    if finding.table == "forecast" and finding.keys:
         return [
-            (chart_anchor("licenses", str(data["access_type"])), "forecast chart"),
+            (chart_anchor("licenses", finding.keys[0]), "forecast chart"),
             ("t-licenses-capacity", "capacity table"),
         ]
-    if "denials" in data:
+    if finding.table == "denials_by_user":
         return [("t-licenses-denials", "denials")]
-    if "idle_30d" in data:
+    if finding.table == "unused":
         return [("t-licenses-unused", "idle users")]
     return [("licenses-timeline", "license history")]
 

@@ -20,6 +20,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
 from qslogs.analyses.base import AnyResult
+from qslogs.analyses.licenses.result import LicensesResult
 from qslogs.analyses.reloads import ReloadsResult
 from qslogs.errors import ReportError
 from qslogs.outputs import write_text
@@ -72,13 +73,12 @@ def qslogs_version() -> str:
 
 
 def _coverage(results: Mapping[str, AnyResult]) -> list[Callout]:
-    """Coverage warnings for the Bundle section: a short log span (input) and a short license history."""
+    """Coverage warnings for the Bundle section: a short log span (input) and a short license history (the
+    licenses findings about the input itself, ``about="bundle"``)."""
     out = []
     for name in ("input", "licenses"):
         for f in results[name].findings if name in results else []:
-            if (name == "input" and "days" in f.data) or (
-                name == "licenses" and f.title.startswith("Short history")
-            ):
+            if (name == "input" and "days" in f.data) or (name == "licenses" and f.about == "bundle"):
                 out.append(Callout(str(f.severity), f.title, f.detail))
     return out
 
@@ -106,7 +106,7 @@ def build_context(
             sections["bundle"] = bundle_section(result, _coverage(results))
         elif name == "reloads" and isinstance(result, ReloadsResult):
             sections["reloads"] = reloads_section(result, data)
-        elif name == "licenses":
+        elif name == "licenses" and isinstance(result, LicensesResult):
             sections["licenses"] = licenses_section(result, data)
         else:
             others.append(generic_section(result))

@@ -2,15 +2,21 @@
 capacity line and forecast to the exhaustion date, the numbers in words, the last 7 days' changes,
 unused allocations and denials.
 
-Reads the tables of the ``licenses`` analysis (``capacity``, ``timeline``, ``fits``, ``forecast``,
-``changes_7d``, ``unused``, ``denials``, ``warnings``, ``chart``); the sentences come from its findings.
+Reads the typed fields of :class:`~qslogs.analyses.licenses.result.LicensesResult` (``capacity``,
+``timeline``, ``fits``, ``forecast``, ``changes_7d``, ``unused``, ``denials``, ``denials_by_user``,
+``warnings``, ``fit_lines``, ``projection``); the sentences come from its findings. It picks rows and places
+them; every number is the analysis'.
 """
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
-from qslogs.analyses.base import AnyResult
+import polars as pl
+
+from qslogs.analyses.licenses.result import Capacity, LicensesResult
+from qslogs.jsonable import frame_rows
 from qslogs.report.charts import Band, HLine, Marker, Series, line_chart
 from qslogs.report.evidence import chart_anchor
 from qslogs.report.filters import fmt_int, fmt_num, fmt_signed
@@ -20,33 +26,24 @@ from qslogs.report.sections import make_table
 #: Access types drawn with a forecast chart, in this order.
 CHART_TYPES = ("Professional", "Analyzer")
 ALL_USERS = "All users"
+#: A forecast row by its access type (the row's columns, typed; see FORECAST_SCHEMA).
+Forecasts = dict[str, dict[str, Any]]
 
 
-def licenses_section(result: AnyResult, data: dict[str, Any]) -> Section:
+def licenses_section(result: LicensesResult, data: dict[str, Any]) -> Section:
     """The section (the date filter narrows its tables and zooms its charts; no aggregate needed)."""
-    t = result.tables
-    forecast = {row["access_type"]: row for row in t.get("forecast") or []}
-    capacity = t.get("capacity") or {}
-    words = []
-    for f in result.findings:
-        access_type = f.data.get("access_type") if isinstance(f.data, dict) else None
-        if access_type in forecast:
-            words.append(Callout(str(f.severity), f.title, f.detail))
+    forecast: Forecasts = result.forecast.rows_by_key("access_type", named=True, unique=True)
+    words = [Callout(str(f.severity), f.title, f.detail) for f in result.findings if f.table == "forecast"]
     blocks = [
         Block(
             title="",
-            callouts=words + [Callout("info", str(w)) for w in t.get("warnings") or []],
-            facts=_facts(capacity, forecast),
+            callouts=words + [Callout("info", w) for w in result.warnings],
+            facts=_facts(result.capacity, forecast),
         )
     ]
-    blocks.append(_capacity_table(capacity, forecast))
-    chart = t.get("chart") or {}
-    charts = [
-        c
-        for c in (_forecast_chart(a, t.get("timeline") or [], chart, forecast.get(a)) for a in CHART_TYPES)
-        if c is not None
-    ]
-    active = _active_chart(t.get("timeline") or [], chart)
+    blocks.append(_capacity_table(result.capacity, forecast))
+    charts = [c for c in (_forecast_chart(result, a, forecast.get(a)) for a in CHART_TYPES) if c is not None]
+    active = _active_chart(result)
     if active is not None:
         charts.append(active)
     blocks.append(
@@ -58,10 +55,10 @@ def licenses_section(result: AnyResult, data: dict[str, Any]) -> Section:
             "the shaded band its 95 % interval, extended past today to the capacity line.",
         )
     )
-    blocks.append(_fits(t.get("fits") or []))
-    blocks.append(_lists(t))
-    blocks += _denials(t)
-    source = capacity.get("source")
+    blocks.append(_fits(result.fits))
+    blocks.append(_lists(result))
+    blocks += _denials(result)
+    source = result.capacity.source
     intro = (
         "How many Professional and Analyzer licenses are allocated, how fast that grows, and when the "
         "licenses bought run out. "
@@ -74,13 +71,13 @@ def licenses_section(result: AnyResult, data: dict[str, Any]) -> Section:
     return Section(id="licenses", title="Licenses", intro=intro, blocks=blocks)
 
 
-def _facts(capacity: dict[str, Any], forecast: dict[str, dict[str, Any]]) -> list[Fact]:
+def _facts(capacity: Capacity, forecast: Forecasts) -> list[Fact]:
     facts = []
-    for d in capacity.get("details") or []:
-        if d.get("capacity") is None and d.get("in_use") is None:
+    for d in capacity.details:
+        if d.capacity is None and d.in_use is None:
             continue
-        fc = forecast.get(d["access_type"], {})
-        status = fc.get("status")
+        fc = forecast.get(d.access_type)
+        status = fc["status"] if fc else None
         css = (
             "critical"
             if status in ("over-capacity", "at-capacity")
@@ -90,34 +87,32 @@ def _facts(capacity: dict[str, Any], forecast: dict[str, dict[str, Any]]) -> lis
             if status == "never"
             else ""
         )
-        note = f"of {fmt_int(d['capacity'])} bought" if d.get("capacity") is not None else "capacity unknown"
-        if fc.get("exhaustion_date"):
+        note = f"of {fmt_int(d.capacity)} bought" if d.capacity is not None else "capacity unknown"
+        if fc and fc["exhaustion_date"]:
             note += f"; runs out ~{str(fc['exhaustion_date'])[:7]}"
-        shown = fc.get("in_use", d.get("in_use"))
-        if fc.get("in_use_source"):
+        shown = fc["in_use"] if fc else d.in_use
+        if fc and fc["in_use_source"]:
             note += f"; from {fc['in_use_source']}"
-        other = fc.get("in_use_other")
+        other = fc["in_use_other"] if fc else None
         if other:
             note += f" ({other['source']} say {fmt_int(other['value'])})"
-        facts.append(Fact(f"{d['access_type']} allocated", fmt_int(shown), note, css))
+        facts.append(Fact(f"{d.access_type} allocated", fmt_int(shown), note, css))
     return facts
 
 
-def _capacity_table(capacity: dict[str, Any], forecast: dict[str, dict[str, Any]]) -> Block:
+def _capacity_table(capacity: Capacity, forecast: Forecasts) -> Block:
     rows = []
-    for d in capacity.get("details") or []:
-        fc = forecast.get(d["access_type"], {})
+    for d in capacity.details:
+        fc = forecast.get(d.access_type)
         rows.append(
             {
-                **d,
-                "remaining": fc.get("remaining"),
-                "status": fc.get("status"),
-                "exhaustion_date": fc.get("exhaustion_date"),
-                "months": fc.get("months_to_exhaustion"),
-                "interval": f"{fc['date_low']} – {fc['date_high'] or 'never'}"
-                if fc.get("date_low")
-                else None,
-                "source": d.get("source") if d.get("source") != "unknown" else None,
+                **asdict(d),
+                "remaining": fc["remaining"] if fc else None,
+                "status": fc["status"] if fc else None,
+                "exhaustion_date": fc["exhaustion_date"] if fc else None,
+                "months": fc["months_to_exhaustion"] if fc else None,
+                "interval": f"{fc['date_low']} – {fc['date_high'] or 'never'}" if fc and fc["date_low"] else None,
+                "source": d.source if d.source != "unknown" else None,
             }
         )
     table = make_table(
@@ -141,39 +136,34 @@ def _capacity_table(capacity: dict[str, Any], forecast: dict[str, dict[str, Any]
     return Block(title="Allocated vs capacity", id="licenses-capacity", tables=[table])
 
 
-def _forecast_chart(
-    access_type: str, timeline: list[dict[str, Any]], chart: dict[str, Any], fc: dict[str, Any] | None
-) -> Chart | None:
-    daily = [
-        (r["start"], r["allocated"])
-        for r in timeline
-        if r["access_type"] == access_type and r["granularity"] == "day" and r["allocated"] is not None
-    ]
-    fit = [
-        p
-        for p in chart.get("fit_lines") or []
-        if p["access_type"] == access_type and p["series"] == "allocated"
-    ]
-    proj = [p for p in chart.get("projection") or [] if p["access_type"] == access_type]
-    if not daily and not fit:
+def _points(frame: pl.DataFrame, *columns: str) -> list[tuple[Any, ...]]:
+    """The rows of ``frame`` as tuples of ``columns`` (a chart's points)."""
+    return list(frame.select(columns).iter_rows())
+
+
+def _forecast_chart(result: LicensesResult, access_type: str, fc: dict[str, Any] | None) -> Chart | None:
+    daily = result.timeline.filter(
+        (pl.col("access_type") == access_type) & (pl.col("granularity") == "day") & pl.col("allocated").is_not_null()
+    )
+    fit = result.fit_lines.filter((pl.col("access_type") == access_type) & (pl.col("series") == "allocated"))
+    proj = result.projection.filter(pl.col("access_type") == access_type)
+    if daily.is_empty() and fit.is_empty():
         return None
-    series = [Series("allocated (day)", daily, "c0", "line")]
-    if fit:
-        series.append(Series("monthly points", [(p["date"], p["value"]) for p in fit], "c0", "dots"))
-        series.append(Series("fitted trend", [(p["date"], p["fitted"]) for p in fit], "trend", "line"))
+    series = [Series("allocated (day)", _points(daily, "start", "allocated"), "c0", "line")]
+    if not fit.is_empty():
+        series.append(Series("monthly points", _points(fit, "date", "value"), "c0", "dots"))
+        series.append(Series("fitted trend", _points(fit, "date", "fitted"), "trend", "line"))
     bands = []
-    if fit or proj:
-        band = [(p["date"], p["band_low"], p["band_high"]) for p in fit] + [
-            (p["date"], p["low"], p["high"]) for p in proj
-        ]
+    if not fit.is_empty() or not proj.is_empty():
+        band = _points(fit, "date", "band_low", "band_high") + _points(proj, "date", "low", "high")
         bands.append(Band("95 % interval", band))
-    if proj:
-        series.append(Series("forecast", [(p["date"], p["projected"]) for p in proj], "fc", "line"))
+    if not proj.is_empty():
+        series.append(Series("forecast", _points(proj, "date", "projected"), "fc", "line"))
     hlines, markers = [], []
-    capacity = fc.get("capacity") if fc else None
+    capacity = fc["capacity"] if fc else None
     if capacity is not None:
         hlines.append(HLine(f"capacity {fmt_int(capacity)}", float(capacity)))
-    if fc and fc.get("exhaustion_date"):
+    if fc and fc["exhaustion_date"]:
         markers.append(Marker(f"runs out ~{str(fc['exhaustion_date'])[:7]}", fc["exhaustion_date"]))
     svg = line_chart(
         series,
@@ -183,7 +173,7 @@ def _forecast_chart(
         hlines=hlines,
         markers=markers,
     )
-    caption = fc.get("statement", "") if fc else ""
+    caption = fc["statement"] if fc else ""
     return Chart(
         svg,
         caption or f"{access_type}: allocated licenses per day.",
@@ -192,39 +182,35 @@ def _forecast_chart(
     )
 
 
-def _active_chart(timeline: list[dict[str, Any]], chart: dict[str, Any]) -> Chart | None:
-    monthly = [
-        (r["start"], r["active"])
-        for r in timeline
-        if r["access_type"] == ALL_USERS and r["granularity"] == "month" and r["active"] is not None
-    ]
-    if not monthly:
+def _active_chart(result: LicensesResult) -> Chart | None:
+    monthly = result.timeline.filter(
+        (pl.col("access_type") == ALL_USERS) & (pl.col("granularity") == "month") & pl.col("active").is_not_null()
+    )
+    if monthly.is_empty():
         return None
-    fit = [
-        p for p in chart.get("fit_lines") or [] if p["access_type"] == ALL_USERS and p["series"] == "active"
-    ]
-    series = [Series("active users (month)", monthly, "c2", "line dots")]
+    fit = result.fit_lines.filter((pl.col("access_type") == ALL_USERS) & (pl.col("series") == "active"))
+    series = [Series("active users (month)", _points(monthly, "start", "active"), "c2", "line dots")]
     bands = []
-    if fit:
-        series.append(Series("fitted trend", [(p["date"], p["fitted"]) for p in fit], "trend", "line"))
-        bands.append(Band("95 % interval", [(p["date"], p["band_low"], p["band_high"]) for p in fit]))
+    if not fit.is_empty():
+        series.append(Series("fitted trend", _points(fit, "date", "fitted"), "trend", "line"))
+        bands.append(Band("95 % interval", _points(fit, "date", "band_low", "band_high")))
     svg = line_chart(series, title="Distinct active users per month", y_label="users", bands=bands)
     return Chart(svg, "Users who opened anything in the month, whatever their access type.",
                  "Active users, all access types")
 
 
-def _fits(fits: list[dict[str, Any]]) -> Block:
+def _fits(fits: pl.DataFrame) -> Block:
     rows = [
         {
             **f,
-            "slope": f"{fmt_signed(f.get('slope_per_month'), 2)} /month",
+            "slope": f"{fmt_signed(f['slope_per_month'], 2)} /month",
             "ci": (
-                f"{fmt_num(f.get('ci_low'), 2)} – {fmt_num(f.get('ci_high'), 2)}"
-                if f.get("ci_low") is not None
+                f"{fmt_num(f['ci_low'], 2)} – {fmt_num(f['ci_high'], 2)}"
+                if f["ci_low"] is not None
                 else "too few points"
             ),
         }
-        for f in fits
+        for f in frame_rows(fits)
     ]
     table = make_table(
         "t-licenses-fits",
@@ -256,7 +242,7 @@ def _fits(fits: list[dict[str, Any]]) -> Block:
     )
 
 
-def _lists(t: dict[str, Any]) -> Block:
+def _lists(result: LicensesResult) -> Block:
     changes = make_table(
         "t-licenses-changes",
         [
@@ -268,7 +254,7 @@ def _lists(t: dict[str, Any]) -> Block:
             Column("by", "By"),
             Column("source", "Source"),
         ],
-        t.get("changes_7d") or [],
+        frame_rows(result.changes_7d),
         ts="time",
         caption="Allocation changes in the 7 days before the end of the data.",
         empty="No allocation changed in the last 7 days.",
@@ -283,10 +269,10 @@ def _lists(t: dict[str, Any]) -> Block:
             Column("idle_days", "Idle days", "int"),
             Column("suggestion", "Suggestion"),
         ],
-        t.get("unused") or [],
+        frame_rows(result.unused),
         ts="allocated_since",
         te="last_used",
-        css=lambda r: "warning" if r.get("no_use_90d") else "",
+        css=lambda r: "warning" if r["no_use_90d"] else "",
         caption="Allocated users who have not used Qlik Sense for 30 days or more.",
         empty="Every allocated user used Qlik Sense in the last 30 days.",
     )
@@ -297,12 +283,11 @@ def _lists(t: dict[str, Any]) -> Block:
     )
 
 
-def _denials(t: dict[str, Any]) -> list[Block]:
+def _denials(result: LicensesResult) -> list[Block]:
     """Denials grouped by user (service accounts told apart), then every denial in a closed block."""
     by_user = [
-        {**r, "kind": "service account" if r.get("service_account") else "person",
-         "source_list": ", ".join(r.get("sources") or [])}
-        for r in t.get("denials_by_user") or []
+        {**r, "kind": "service account" if r["service_account"] else "person", "source_list": ", ".join(r["sources"])}
+        for r in frame_rows(result.denials_by_user)
     ]
     grouped = make_table(
         "t-licenses-denials-by-user",
@@ -317,7 +302,7 @@ def _denials(t: dict[str, Any]) -> list[Block]:
         by_user,
         ts="first",
         te="last",
-        css=lambda r: "info" if r.get("service_account") else "warning",
+        css=lambda r: "info" if r["service_account"] else "warning",
         caption="License denials per user. A service account's denials are internal calls (e.g. the monitoring "
         "apps' REST connections through the proxy, from ::1): it needs no license. People's denials mean "
         "someone was refused access.",
@@ -332,12 +317,12 @@ def _denials(t: dict[str, Any]) -> list[Block]:
             Column("reason", "Reason"),
             Column("source", "Source"),
         ],
-        t.get("denials") or [],
+        frame_rows(result.denials),
         ts="time",
         caption="Every denial, newest last (the JSON output has them all).",
         empty="No license denials.",
     )
     blocks = [Block(title="License denials", id="licenses-denials", tables=[grouped])]
-    if t.get("denials"):
+    if result.denials.height:
         blocks.append(Block(title="Every denial", id="licenses-denials-rows", tables=[rows], collapsed=True))
     return blocks

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from qslogs.analyses.base import AnyResult
+from qslogs.analyses.licenses.result import LicensesResult
 from qslogs.analyses.reloads import ReloadsResult
 from qslogs.analyses.reloads.health import age_words
 from qslogs.report.filters import fmt_int, fmt_ts
@@ -76,15 +77,15 @@ def failure_tile(result: ReloadsResult) -> Fact | None:
     return Fact("Failed reloads", fmt_int(counts["failed"]), note, severity)
 
 
-def license_tiles(result: AnyResult) -> list[Fact]:
-    """Per access type: allocated / bought, and the runway."""
+def license_tiles(result: LicensesResult) -> list[Fact]:
+    """Per access type: allocated / bought, and the runway; coloured by the finding about that forecast row."""
     out = []
-    for row in result.tables.get("forecast") or []:
-        cap, used = row.get("capacity"), row.get("in_use")
+    for row in result.forecast.iter_rows(named=True):
+        cap, used, access_type = row["capacity"], row["in_use"], row["access_type"]
         value = f"{fmt_int(used)} / {fmt_int(cap)}" if cap is not None else f"{fmt_int(used)} / ?"
-        status, months = row.get("status"), row.get("months_to_exhaustion")
+        status, months = row["status"], row["months_to_exhaustion"]
         if status == "exhausts" and months is not None:
-            lo, hi = row.get("date_low"), row.get("date_high")
+            lo, hi = row["date_low"], row["date_high"]
             span = f" ({str(lo)[:7]} – {str(hi)[:7]})" if lo and hi else ""
             runway = f"runs out in {months:.0f} months{span}"
         else:
@@ -93,14 +94,16 @@ def license_tiles(result: AnyResult) -> list[Fact]:
                 "no-fit": "no forecast: too few monthly points",
                 "over-capacity": "over capacity",
                 "at-capacity": "at capacity",
-                "unknown-capacity": "bought unknown: give --" + str(row.get("access_type", "")).lower(),
-            }.get(str(status), str(status or ""))
-        note = f"allocated / bought · {runway} · from {row.get('in_use_source')}"
-        other = row.get("in_use_other")
+                "unknown-capacity": "bought unknown: give --" + access_type.lower(),
+            }.get(status, status)
+        note = f"allocated / bought · {runway} · from {row['in_use_source']}"
+        other = row["in_use_other"]
         if other:
             note += f" ({other['source']} say {fmt_int(other['value'])})"
-        severity = _severity_of(result, access_type=row.get("access_type")) or "info"
-        out.append(Fact(str(row.get("access_type")), value, note, severity))
+        severity = next(
+            (str(f.severity) for f in result.findings if f.table == "forecast" and f.keys == (access_type,)), "info"
+        )
+        out.append(Fact(access_type, value, note, severity))
     return out
 
 
@@ -113,6 +116,7 @@ def status_strip(results: Mapping[str, AnyResult]) -> list[Fact]:
         tile = failure_tile(reloads)
         if tile is not None:
             out.append(tile)
-    if "licenses" in results:
-        out += license_tiles(results["licenses"])
+    licenses = results.get("licenses")
+    if isinstance(licenses, LicensesResult):
+        out += license_tiles(licenses)
     return out

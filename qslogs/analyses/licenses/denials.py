@@ -14,15 +14,14 @@ from typing import Any
 import polars as pl
 
 from qslogs.analyses.licenses.events import LICENSE_LOG
+from qslogs.analyses.licenses.result import DENIAL_USER_SCHEMA
 from qslogs.findings import Finding, Severity
 from qslogs.frames import Frames
-from qslogs.jsonable import to_jsonable
+from qslogs.jsonable import frame_rows
 from qslogs.words import plural, when
 
 #: Logs whose ``ServiceUser`` column names the services' Windows account (Trace family, §7.1).
 SERVICE_USER_KINDS = (LICENSE_LOG, "Repository/System", "Scheduler/System")
-#: Keys of each ``denials_by_user`` row, in order.
-DENIAL_USER_KEYS = ("user", "count", "first", "last", "sources", "service_account")
 _SOURCE = r"""Hostname:\s*['"]?([^'",\s]+)"""
 
 
@@ -40,46 +39,50 @@ def service_users(frames: Frames) -> pl.LazyFrame:
 
 def is_service_account(user: str | None, service: set[str]) -> bool:
     """True for a ``ServiceUser`` value (case-insensitive), an ``INTERNAL\\…`` or an ``sa_…`` account."""
-    if not user:
-        return False
-    low = user.strip().lower()
-    name = low.rsplit("\\", 1)[-1]
-    return low in {s.strip().lower() for s in service} or low.startswith("internal\\") or name.startswith("sa_")
+    return bool(pl.select(service_account(pl.lit(user, pl.String), service)).item())
 
 
-def denials_by_user(events: pl.DataFrame, service: set[str]) -> list[dict[str, Any]]:
-    """``[{user, count, first, last, sources, service_account}]``, most denials first.
+def service_account(user: pl.Expr, service: set[str]) -> pl.Expr:
+    """:func:`is_service_account` as an expression over a column of user names."""
+    low = user.str.strip_chars().str.to_lowercase()
+    name = low.str.split("\\").list.last()
+    known = pl.Series([s.strip().lower() for s in service], dtype=pl.String)
+    found = low.is_in(known) | low.str.starts_with("internal\\") | name.str.starts_with("sa_")
+    return (user.is_not_null() & (user != "") & found).fill_null(False)
+
+
+def denials_by_user(events: pl.DataFrame, service: set[str]) -> pl.DataFrame:
+    """One row per user who was denied (:data:`~qslogs.analyses.licenses.result.DENIAL_USER_SCHEMA`), most
+    denials first.
 
     ``sources`` are the client addresses the denial messages name (``Hostname: "::1"``), sorted.
     """
     den = events.filter(pl.col("category") == "denial")
-    if den.is_empty():
-        return []
     grouped = (
         den.with_columns(pl.col("reason").str.extract(_SOURCE, 1).alias("source_ip"))
         .group_by(pl.col("user").fill_null("(unknown)"))
         .agg(
-            pl.len().alias("count"),
+            pl.len().cast(pl.Int64).alias("count"),
             pl.col("time").min().alias("first"),
             pl.col("time").max().alias("last"),
             pl.col("source_ip").drop_nulls().unique().sort().alias("sources"),
         )
         .sort(["count", "user"], descending=[True, False])
     )
-    return [
-        {k: row[k] for k in DENIAL_USER_KEYS[:-1]} | {"service_account": is_service_account(row["user"], service)}
-        for row in grouped.iter_rows(named=True)
-    ]
+    return grouped.with_columns(service_account(pl.col("user"), service).alias("service_account")).select(
+        list(DENIAL_USER_SCHEMA)
+    ).cast(DENIAL_USER_SCHEMA)
 
 
-def denial_summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
+def denial_summary(by_user: pl.DataFrame) -> dict[str, Any]:
     """Counts of service-account and people's denials, for findings and the report."""
-    svc = [r for r in rows if r["service_account"]]
-    people = [r for r in rows if not r["service_account"]]
+    svc = by_user.filter(pl.col("service_account"))
+    people = by_user.filter(~pl.col("service_account"))
+    addresses = set(svc["sources"].explode().drop_nulls().to_list())
     return {
-        "service": {"count": sum(r["count"] for r in svc), "users": [r["user"] for r in svc]},
-        "people": {"count": sum(r["count"] for r in people), "users": [r["user"] for r in people]},
-        "loopback_only": all(set(r["sources"]) <= {"::1", "127.0.0.1"} for r in svc) if svc else False,
+        "service": {"count": int(svc["count"].sum()), "users": svc["user"].to_list()},
+        "people": {"count": int(people["count"].sum()), "users": people["user"].to_list()},
+        "loopback_only": addresses <= {"::1", "127.0.0.1"} if svc.height else False,
     }
 
 
@@ -89,41 +92,46 @@ def sources_text(sources: list[str]) -> str:
     return shown + (f" and {len(sources) - 3} more" if len(sources) > 3 else "") if sources else "unknown"
 
 
-def denial_findings(analysis: str, by_user: list[dict[str, Any]]) -> list[Finding]:
-    """One finding for the service accounts' denials (internal calls), one for people's (they need a license)."""
+def denial_findings(analysis: str, by_user: pl.DataFrame) -> list[Finding]:
+    """One finding for the service accounts' denials (internal calls), one for people's (they need a license);
+    each points at its users' rows of ``denials_by_user``."""
     out = []
     summary = denial_summary(by_user)
-    svc = [r for r in by_user if r["service_account"]]
-    people = [r for r in by_user if not r["service_account"]]
-    if svc:
+    svc = by_user.filter(pl.col("service_account"))
+    people = by_user.filter(~pl.col("service_account"))
+    if svc.height:
         n, names = summary["service"]["count"], ", ".join(summary["service"]["users"])
-        sources = sources_text(sorted({s for r in svc for s in r["sources"]}))
+        sources = sources_text(sorted(set(svc["sources"].explode().drop_nulls().to_list())))
         out.append(
             Finding(
                 analysis,
                 Severity.INFO,
                 f"{plural(n, 'license denial')} of the service account {names}: internal calls, not a person",
-                f"From {sources}, {when(min(r['first'] for r in svc))} to "
-                f"{when(max(r['last'] for r in svc))}. These are calls made as the account the Qlik "
+                f"From {sources}, {when(svc['first'].min())} to "
+                f"{when(svc['last'].max())}. These are calls made as the account the Qlik "
                 "services run as (e.g. the monitoring apps' monitor_apps_REST_* connections go through the "
                 "proxy as that account, at the minute they reload); the account needs no license and the "
                 "denials do no harm by themselves. Check that they line up with the monitoring apps' reloads "
                 "(Reloads section) and that those reloads succeed; denials from other addresses or at other "
                 "times mean something else calls the proxy as the service account.",
-                to_jsonable({"denials": n, "users": svc, "loopback_only": summary["loopback_only"]}),
+                {"denials": n, "users": frame_rows(svc), "loopback_only": summary["loopback_only"]},
+                table="denials_by_user",
+                keys=tuple(summary["service"]["users"]),
             )
         )
-    if people:
+    if people.height:
         n = summary["people"]["count"]
         out.append(
             Finding(
                 analysis,
                 Severity.WARNING,
-                f"{plural(n, 'license denial')} for {plural(len(people), 'user')}",
+                f"{plural(n, 'license denial')} for {plural(people.height, 'user')}",
                 f"People were refused access (no access type available to them); the last at "
-                f"{when(max(r['last'] for r in people))}. Allocate them a license or check the access "
+                f"{when(people['last'].max())}. Allocate them a license or check the access "
                 "rules.",
-                to_jsonable({"denials": n, "users": len(people), "by_user": people}),
+                {"denials": n, "users": people.height, "by_user": frame_rows(people)},
+                table="denials_by_user",
+                keys=tuple(summary["people"]["users"]),
             )
         )
     return out

@@ -24,6 +24,14 @@ from typing import Any
 import polars as pl
 
 from qslogs.analyses.licenses.growth import DAYS_PER_MONTH, Fit, Forecast, add_months, fit_series, forecast
+from qslogs.analyses.licenses.result import (
+    FIT_LINE_SCHEMA,
+    FIT_SCHEMA,
+    FORECAST_SCHEMA,
+    PROJECTION_SCHEMA,
+    Capacity,
+    Runway,
+)
 from qslogs.words import plural
 
 MIN_MONTHS = 3
@@ -113,26 +121,26 @@ def _r(value: float | None, digits: int = 3) -> float | None:
     return None if value is None else round(value, digits)
 
 
-def fit_rows(fits: list[SeriesFit]) -> list[dict[str, Any]]:
-    """The ``fits`` table: slope per month with its interval, R², points and method."""
-    return [
+def fit_rows(fits: list[SeriesFit]) -> pl.DataFrame:
+    """The ``fits`` table: slope per month with its interval, R², points and method (one column per field)."""
+    return pl.DataFrame(
         {
-            "access_type": f.access_type,
-            "series": f.series,
-            "slope_per_month": _r(f.fit.slope),
-            "ci_low": _r(f.fit.ci_low),
-            "ci_high": _r(f.fit.ci_high),
-            "r2": _r(f.fit.r2),
-            "n_points": f.fit.n_points,
-            "method": f.fit.method,
-            "granularity": f.granularity,
-            "flat": f.fit.flat,
-            "outliers": f.fit.outliers,
-            "start": date.fromordinal(int(f.points[0][0])),
-            "end": date.fromordinal(int(f.points[-1][0])),
-        }
-        for f in fits
-    ]
+            "access_type": [f.access_type for f in fits],
+            "series": [f.series for f in fits],
+            "slope_per_month": [_r(f.fit.slope) for f in fits],
+            "ci_low": [_r(f.fit.ci_low) for f in fits],
+            "ci_high": [_r(f.fit.ci_high) for f in fits],
+            "r2": [_r(f.fit.r2) for f in fits],
+            "n_points": [f.fit.n_points for f in fits],
+            "method": [f.fit.method for f in fits],
+            "granularity": [f.granularity for f in fits],
+            "flat": [f.fit.flat for f in fits],
+            "outliers": [f.fit.outliers for f in fits],
+            "start": [date.fromordinal(int(f.points[0][0])) for f in fits],
+            "end": [date.fromordinal(int(f.points[-1][0])) for f in fits],
+        },
+        schema=FIT_SCHEMA,
+    )
 
 
 def allocated_number(calinfo: float | None, logs: float | None) -> tuple[float, str, dict[str, Any] | None]:
@@ -192,22 +200,23 @@ def statement(access_type: str, fc: Forecast, reason: str | None = None) -> str:
 
 
 def forecast_rows(
-    capacity: dict[str, Any], timeline: pl.DataFrame, fits: list[SeriesFit], as_of: date
-) -> tuple[list[dict[str, Any]], dict[str, Forecast]]:
-    """The ``forecast`` table, one row per access type with a capacity or an allocation history."""
+    capacity: Capacity, timeline: pl.DataFrame, fits: list[SeriesFit], as_of: date
+) -> tuple[pl.DataFrame, dict[str, Forecast]]:
+    """The ``forecast`` table, one row per access type with a capacity or an allocation history, and the
+    forecasts themselves (for the findings and the chart)."""
     rows, out = [], {}
-    by_type = {d["access_type"]: d for d in capacity["details"]}
     tracked = set(timeline.filter(pl.col("allocated").is_not_null())["access_type"].to_list())
     for access_type in FORECAST_TYPES:
-        detail = by_type.get(access_type, {})
-        if access_type not in tracked and detail.get("capacity") is None and detail.get("in_use") is None:
+        detail = capacity.detail(access_type)
+        bought, held = (detail.capacity, detail.in_use) if detail else (None, None)
+        if access_type not in tracked and bought is None and held is None:
             continue
         last = (
             timeline.filter((pl.col("access_type") == access_type) & (pl.col("granularity") == "day"))
             .sort("period")["allocated"]
             .drop_nulls()
         )
-        in_use, source, other = allocated_number(detail.get("in_use"), float(last[-1]) if last.len() else None)
+        in_use, source, other = allocated_number(held, float(last[-1]) if last.len() else None)
         series = next((f for f in fits if f.access_type == access_type and f.series == "allocated"), None)
         fit, reason, x_now = None, None, None
         if series is None:
@@ -219,7 +228,7 @@ def forecast_rows(
             )
         else:
             fit, x_now = series.fit, (as_of.toordinal() + 1 - series.origin) / DAYS_PER_MONTH
-        fc = forecast(detail.get("capacity"), float(in_use), fit, as_of, x_now)
+        fc = forecast(bought, float(in_use), fit, as_of, x_now)
         out[access_type] = fc
         rows.append(
             {
@@ -236,68 +245,82 @@ def forecast_rows(
                 "date_high": fc.date_high,
                 "in_use_source": source,
                 "in_use_other": other,
-                "capacity_source": detail.get("source", "unknown"),
+                "capacity_source": detail.source if detail else "unknown",
                 "as_of": as_of,
                 "interval": "prediction" if x_now is not None else None,
                 "no_fit_reason": reason if fc.status == "no-fit" else None,
                 "statement": statement(access_type, fc, reason),
             }
         )
-    return rows, out
+    return pl.DataFrame(rows, schema=FORECAST_SCHEMA), out
 
 
-def chart_data(fits: list[SeriesFit], forecasts: dict[str, Forecast], as_of: date) -> dict[str, Any]:
-    """What a chart needs beyond the timeline: each fitted line with its band, and the projections."""
-    lines = []
+def runway(forecast: pl.DataFrame) -> Runway | None:
+    """The row of ``forecast`` that runs out first (fewest months, then by access type); None when none does."""
+    first = forecast.filter(pl.col("months_to_exhaustion").is_not_null()).sort("months_to_exhaustion", "access_type")
+    if first.is_empty():
+        return None
+    row = first.row(0, named=True)
+    return Runway(access_type=row["access_type"], months=row["months_to_exhaustion"], date=row["exhaustion_date"])
+
+
+def fit_lines(fits: list[SeriesFit]) -> pl.DataFrame:
+    """Each point a fit used, with the fitted line and its band (the slope interval pivoting at the points'
+    centre); the line is evaluated in Python, as the fit itself, so chart and fit agree to the last digit."""
+    cols: dict[str, list[Any]] = {name: [] for name in FIT_LINE_SCHEMA}
     for f in fits:
+        lo_slope = f.fit.ci_low if f.fit.ci_low is not None else f.fit.slope
+        hi_slope = f.fit.ci_high if f.fit.ci_high is not None else f.fit.slope
         for ordinal, value in f.points:
-            lo_slope = f.fit.ci_low if f.fit.ci_low is not None else f.fit.slope
-            hi_slope = f.fit.ci_high if f.fit.ci_high is not None else f.fit.slope
             a, b = f.value_at(ordinal, lo_slope), f.value_at(ordinal, hi_slope)
-            lines.append(
-                {
-                    "access_type": f.access_type,
-                    "series": f.series,
-                    "granularity": f.granularity,
-                    "date": date.fromordinal(int(ordinal)),
-                    "value": value,
-                    "fitted": _r(f.value_at(ordinal)),
-                    "band_low": _r(min(a, b)),
-                    "band_high": _r(max(a, b)),
-                }
-            )
-    projection = []
+            for name, v in (
+                ("access_type", f.access_type), ("series", f.series), ("granularity", f.granularity),
+                ("date", date.fromordinal(int(ordinal))), ("value", value), ("fitted", _r(f.value_at(ordinal))),
+                ("band_low", _r(min(a, b))), ("band_high", _r(max(a, b))),
+            ):
+                cols[name].append(v)
+    return pl.DataFrame(cols, schema=FIT_LINE_SCHEMA)
+
+
+def _steps(fc: Forecast, as_of: date) -> list[float]:
+    """Months after ``as_of`` at which a projection is drawn: each whole month to a horizon (the latest
+    exhaustion date, else a year; at least a month, at most three years), and the exhaustion itself."""
+    horizon = fc.date_high or fc.exhaustion_date or add_months(as_of, 12) or as_of
+    horizon = min(max(horizon, as_of + timedelta(days=31)), as_of + timedelta(days=3 * 365))
+    months = (horizon - as_of).days / DAYS_PER_MONTH
+    exhaustion = fc.months_to_exhaustion
+    return sorted(
+        {
+            0.0,
+            months,
+            *(float(m) for m in range(1, int(months) + 1)),
+            *((exhaustion,) if exhaustion and exhaustion < months else ()),
+        }
+    )
+
+
+def projections(fits: list[SeriesFit], forecasts: dict[str, Forecast], as_of: date) -> pl.DataFrame:
+    """The allocated count projected from ``as_of`` at the fitted slope, with the interval's slopes as band."""
+    parts = []
     for access_type, fc in forecasts.items():
         fit = next((f.fit for f in fits if f.access_type == access_type and f.series == "allocated"), None)
         if fit is None or fc.status in ("unknown-capacity",):
             continue
-        horizon = fc.date_high or fc.exhaustion_date or add_months(as_of, 12) or as_of
-        horizon = min(max(horizon, as_of + timedelta(days=31)), as_of + timedelta(days=3 * 365))
-        months = (horizon - as_of).days / DAYS_PER_MONTH
-        steps = sorted(
-            {
-                0.0,
-                months,
-                *(float(m) for m in range(1, int(months) + 1)),
-                *(
-                    (fc.months_to_exhaustion,)
-                    if fc.months_to_exhaustion and fc.months_to_exhaustion < months
-                    else ()
-                ),
-            }
-        )
-        for m in steps:
-            lo = fit.ci_low if fit.ci_low is not None else fit.slope
-            hi = fit.ci_high if fit.ci_high is not None else fit.slope
-            projection.append(
+        lo = fit.ci_low if fit.ci_low is not None else fit.slope
+        hi = fit.ci_high if fit.ci_high is not None else fit.slope
+        steps = _steps(fc, as_of)
+        parts.append(
+            pl.DataFrame(
                 {
-                    "access_type": access_type,
-                    "date": add_months(as_of, m),
-                    "months": _r(m, 2),
-                    "projected": _r(fc.in_use + fit.slope * m),
-                    "low": _r(fc.in_use + lo * m),
-                    "high": _r(fc.in_use + hi * m),
-                    "capacity": fc.capacity,
-                }
+                    "access_type": [access_type] * len(steps),
+                    "date": [add_months(as_of, m) for m in steps],
+                    "months": [_r(m, 2) for m in steps],
+                    "projected": [_r(fc.in_use + fit.slope * m) for m in steps],
+                    "low": [_r(fc.in_use + lo * m) for m in steps],
+                    "high": [_r(fc.in_use + hi * m) for m in steps],
+                    "capacity": [fc.capacity] * len(steps),
+                },
+                schema=PROJECTION_SCHEMA,
             )
-    return {"fit_lines": lines, "projection": projection}
+        )
+    return pl.concat(parts) if parts else pl.DataFrame(schema=PROJECTION_SCHEMA)

@@ -3,7 +3,8 @@
 Allocation is a set per access type: a user is allocated after an ``Add`` (+1) and no longer after a
 removal (-1); repeats change nothing. A user whose first event for a per-user access type is a use or
 a removal held the allocation before the logs begin, so is counted from the first day (the logs
-rarely reach back to the original allocation). Days are UTC days; months are UTC calendar months.
+rarely reach back to the original allocation). Days are UTC days; months are UTC calendar months. The
+timeline's columns are declared once, in :data:`qslogs.analyses.licenses.result.TIMELINE_SCHEMA`.
 """
 
 from __future__ import annotations
@@ -19,20 +20,6 @@ ALL_USERS = "All users"
 
 #: Events that make a user active on their day (a bare "last used" stamp does not: see LAST_USED).
 _active_use = (pl.col("category") == "usage") & (pl.col("operation").fill_null("") != LAST_USED)
-
-TIMELINE_SCHEMA: dict[str, pl.DataType] = {
-    "granularity": pl.String(),
-    "period": pl.String(),
-    "start": pl.Date(),
-    "end": pl.Date(),
-    "coverage": pl.Float64(),
-    "access_type": pl.String(),
-    "allocated": pl.Int64(),
-    "active": pl.Int64(),
-    "denied": pl.Int64(),
-}
-"""``start``/``end`` are the first and last day of the period inside the data; ``coverage`` is the share of
-the period's days inside the data (a partial first or last month has less than 1)."""
 
 
 def allocation_state(events: pl.DataFrame) -> pl.DataFrame:
