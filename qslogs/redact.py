@@ -315,7 +315,8 @@ class Redactor:
         out: dict[str, AnyResult] = {}
         for name, result in results.items():
             findings = [
-                replace(f, title=self.text(f.title), detail=self.text(f.detail), data=self.value(f.data))
+                replace(f, title=self.text(f.title), detail=self.text(f.detail), data=self.value(f.data),
+                        keys=tuple(self.text(k) for k in f.keys))
                 for f in result.findings
             ]
             if isinstance(result, Result):

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from qslogs.analyses.base import AnyResult
+from qslogs.analyses.input_result import InputResult
 from qslogs.findings import Severity
 
 #: An HTTP 401 in a root-cause line (``HTTP protocol error 401``, ``(401) Unauthorized``): the
@@ -35,7 +36,6 @@ def site_summary(site: str, bundle: str, report: str | None, results: Mapping[st
     failed = [r for r in runs if r["outcome"] in FAILED]
     manual_failed = [m for m in reloads.get("manual_reloads", []) if m["outcome"] == "failed"]
     counts = Counter(str(f.severity) for result in results.values() for f in result.findings)
-    quality = results["input"].tables if "input" in results else {}
     return {
         "site": site,
         "bundle": bundle,
@@ -50,11 +50,19 @@ def site_summary(site: str, bundle: str, report: str | None, results: Mapping[st
         "connections_401": _connections_401([*failed, *manual_failed]),
         "findings": {s.value: counts.get(s.value, 0) for s in Severity},
         "licenses": _licenses(results["licenses"].tables if "licenses" in results else {}),
-        "bad_input": {
-            "bad_lines": sum(b["count"] for b in quality.get("bad_files", [])),
-            "files_with_bad_lines": len(quality.get("bad_files", [])),
-            "unreadable_files": len(quality.get("file_issues", [])),
-        },
+        "bad_input": _bad_input(results.get("input")),
+    }
+
+
+def _bad_input(quality: AnyResult | None) -> dict[str, int]:
+    """Bad lines, files with bad lines and unreadable files, as the input analysis counted them (zeros
+    without it: a site that failed)."""
+    if not isinstance(quality, InputResult):
+        return {"bad_lines": 0, "files_with_bad_lines": 0, "unreadable_files": 0}
+    return {
+        "bad_lines": quality.bad_lines,
+        "files_with_bad_lines": quality.bad_files.height,
+        "unreadable_files": quality.unreadable_files,
     }
 
 
