@@ -16,52 +16,26 @@ import pytest
 from bs4 import BeautifulSoup, Tag
 from click.testing import CliRunner
 
-from qslogs.analyses import AnalysisOptions, AnalysisResult, run_analyses
+from qslogs.analyses import AnalysisResult, run_analyses
 from qslogs.cli import cli
 from qslogs.findings import Finding, Severity
 from qslogs.frames import Frames
 from qslogs.loader import load_frames
 from qslogs.redact_frames import learn_frames
 from qslogs.report import Redactor, render_report
-from tests.conftest import SAMPLE_BUNDLE
+from tests.conftest import SAMPLE_GENERATED
 from tests.test_activity import write_activity_bundle
 from tests.test_report_safety import known_names, leaks
 
-GENERATED = datetime(2026, 11, 1, 9, 30, tzinfo=UTC)
+GENERATED = SAMPLE_GENERATED
 #: Section ids of the report in order (written out: an analysis removed from the registry must fail here).
 SECTIONS = ["reloads", "licenses", "activity", "bundle"]
 
 
 @pytest.fixture(scope="session")
-def sample_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The folder holding ``bundle/``, ``qvd/`` and ``TRUTH.json``."""
-    if SAMPLE_BUNDLE.is_dir():
-        return SAMPLE_BUNDLE.parent
-    from qslogs_synth import generate_bundle
-
-    return generate_bundle(tmp_path_factory.mktemp("sample")).parent
-
-
-@pytest.fixture(scope="session")
-def sample_frames(sample_root: Path) -> Frames:
-    return load_frames([sample_root / "bundle"])
-
-
-@pytest.fixture(scope="session")
-def sample_results(sample_frames: Frames, sample_root: Path) -> dict[str, AnalysisResult]:
-    return run_analyses(sample_frames, AnalysisOptions(qvd_paths=(sample_root / "qvd",)))
-
-
-@pytest.fixture(scope="session")
-def sample_html(sample_results: dict[str, AnalysisResult], tmp_path_factory: pytest.TempPathFactory) -> str:
-    out = render_report(
-        sample_results,
-        tmp_path_factory.mktemp("report") / "report.html",
-        title="Sample",
-        sources=["sample_data/bundle"],
-        generated_at=GENERATED,
-    )
-    return out.read_text(encoding="utf-8")
+def sample_html(sample_report_html: str) -> str:
+    """The shared sample report (tests/conftest.py)."""
+    return sample_report_html
 
 
 @pytest.fixture(scope="session")
