@@ -17,6 +17,7 @@ from qslogs.analyses.activity_result import (
     LEVELS_SCHEMA,
     MESSAGES_SCHEMA,
     SESSIONS_SCHEMA,
+    TOP_MESSAGES,
     ActivityResult,
 )
 from qslogs.analyses.base import Analysis, AnalysisOptions, time_filter
@@ -37,8 +38,6 @@ LEVEL_ALIASES: dict[str, str] = {
 }
 ERROR_LEVELS = ("ERROR", "FATAL")
 WARN_LEVELS = ("WARN",)
-#: How many distinct error/warning messages the ``messages`` table keeps.
-TOP_MESSAGES = 50
 #: The user directory of Qlik's built-in service accounts.
 INTERNAL_DIRECTORY = "internal"
 

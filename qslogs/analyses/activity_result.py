@@ -14,6 +14,8 @@ import polars as pl
 from qslogs.analyses.result import Result, frame_field
 from qslogs.timeutil import UTC_DATETIME
 
+#: How many distinct error/warning messages the ``messages`` table keeps.
+TOP_MESSAGES = 50
 #: Counts of records: ``pl.len()`` and its sums.
 COUNT = pl.UInt32()
 
@@ -90,8 +92,8 @@ class ActivityResult(Result):
     )
     messages: pl.DataFrame = frame_field(
         MESSAGES_SCHEMA,
-        "the 50 most frequent error and warning messages: first line with GUIDs as <id> and numbers as #, so "
-        "repeats group; count, nodes (comma-separated), first and last time, and one example as logged",
+        f"the {TOP_MESSAGES} most frequent error and warning messages: first line with GUIDs as <id> and numbers "
+        "as #, so repeats group; count, nodes (comma-separated), first and last time, and one example as logged",
     )
     sessions: pl.DataFrame = frame_field(
         SESSIONS_SCHEMA,
