@@ -335,6 +335,8 @@ class Redactor:
                 return value
             rows = [{k: self._cells(v) for k, v in row.items()} for row in value.to_dicts()]
             return pl.DataFrame(rows, schema=value.schema)
+        if isinstance(value, tuple):  # a frozen result's sequence stays a tuple
+            return tuple(self.value(list(value)))
         return self.value(value)
 
     def _cells(self, value: Any) -> Any:

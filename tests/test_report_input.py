@@ -18,7 +18,7 @@ from qslogs.analyses.input_result import InputResult
 from qslogs.analyses.result import SchemaError, help_of
 from qslogs.findings import Severity
 from qslogs.loader import load_frames
-from qslogs.report import render_report
+from qslogs.report import Redactor, render_report
 from tests.logfiles import TRACE_SYSTEM, dotnet_file, trace_row
 from tests.test_activity import AUDIT_PROXY, proxy_row
 
@@ -182,3 +182,18 @@ def test_every_input_field_is_explained() -> None:
         "(columns: path String, reason String)"
     )
     assert all(len(t) > 20 for t in text.values())
+
+
+def test_redaction_keeps_the_types_of_the_input_result(tmp_path: Path) -> None:
+    result = analyse(collector(tmp_path))
+    redactor = Redactor.create("seed")
+    redactor.add("host", "sense01")
+    redactor.add("host", "sense02")
+    out = redactor.results({"input": result})["input"]
+    assert isinstance(out, InputResult)
+    assert isinstance(out.hosts, tuple) and sorted(out.hosts) == ["host-01", "host-02"]
+    assert out.inventory.schema == result.inventory.schema
+    assert "sense0" not in " ".join(out.inventory["host"].to_list())
+    assert (out.span_first, out.bad_lines) == (result.span_first, 3)
+    bad = next(f for f in out.findings if f.table == "bad_files")
+    assert not any("sense02" in k for k in bad.keys), "a finding's keys are redacted like its rows"
