@@ -122,9 +122,6 @@ for _svc in ("Proxy", "Repository", "Scheduler", "Printing"):
     KIND_COLUMNS[f"{_svc}/Service"] = ("Sequence#", "ProductVersion", "Timestamp", "Severity", "Hostname", "Id",
                                        *_AUDIT_MID, "ObjectId", "ObjectName", *_AUDIT_TAIL)
 
-#: Trailer columns: metadata (formats.md §3.0), kept but never message text.
-TRAILER_COLUMNS: frozenset[str] = frozenset({"Id2", "Checksum"})
-
 #: Columns whose text carries log4net-encoded line breaks (↵ = CR, ↓ = LF) to decode.
 ENCODED_TEXT_COLUMNS: frozenset[str] = frozenset({"Message", "Exception", "StackTrace", "Description"})
 

@@ -5,7 +5,7 @@ One place for every timestamp pattern, so parsers and analyses agree on them.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 import polars as pl
 
@@ -52,11 +52,3 @@ def parse_qlik_ts(text: str) -> datetime | None:
     """Scalar twin of :func:`qlik_ts` for single values (file names, JSON dumps)."""
     value = pl.select(qlik_ts(pl.lit(text, dtype=pl.String))).item()
     return value if isinstance(value, datetime) else None
-
-
-def rolled_name_time(stamp: str) -> datetime | None:
-    """``2019-10-23T08.14.02`` (rolled .NET file names, always UTC) → aware datetime."""
-    try:
-        return datetime.strptime(stamp, "%Y-%m-%dT%H.%M.%S").replace(tzinfo=UTC)
-    except ValueError:
-        return None

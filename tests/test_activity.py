@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import UTC, date, datetime
 from pathlib import Path
 
+import polars as pl
 import pytest
 from click.testing import CliRunner
 
-from qslogs.analyses import registry
-from qslogs.analyses.activity import activity_analysis, activity_json
+from qslogs.analyses import registry, run_analyses
+from qslogs.analyses.activity_result import ActivityResult
 from qslogs.analyses.base import AnalysisOptions
+from qslogs.analyses.result import SchemaError, help_of
 from qslogs.cli import cli
+from qslogs.export import result_json
+from qslogs.frames import Frames
 from qslogs.loader import load_frames
 from tests.logfiles import GUID, NODE, TRACE_SYSTEM, dotnet_file, trace_row
 
@@ -155,50 +160,65 @@ def write_activity_bundle(root: Path) -> Path:
     return log
 
 
+def analyse(frames: Frames, options: AnalysisOptions | None = None) -> ActivityResult:
+    """The activity analysis alone, as ``qslogs activity`` runs it."""
+    result = run_analyses(frames, options, only=["activity"])["activity"]
+    assert isinstance(result, ActivityResult)
+    return result
+
+
+def utc(day: int, hour: int, minute: int = 0) -> datetime:
+    return datetime(2024, 10, day, hour, minute, tzinfo=UTC)
+
+
 @pytest.fixture
-def activity(tmp_path: Path) -> dict[str, object]:
-    return activity_json(activity_analysis(load_frames([write_activity_bundle(tmp_path)])))
+def activity(tmp_path: Path) -> ActivityResult:
+    return analyse(load_frames([write_activity_bundle(tmp_path)]))
 
 
-def test_levels_are_counted_per_service_host_and_hour(activity: dict[str, object]) -> None:
-    levels = {(r["kind"], r["host"], r["hour"], r["level"]): r["count"] for r in activity["levels"]}  # type: ignore
-    assert levels[("Repository/System", "sense01", "2024-10-03T08:00:00.000Z", "ERROR")] == 2
-    assert levels[("Repository/System", "sense01", "2024-10-03T08:00:00.000Z", "WARN")] == 1
-    assert levels[("Repository/System", "sense01", "2024-10-03T09:00:00.000Z", "INFO")] == 1
-    assert levels[("Repository/System", "sense02", "2024-10-03T08:00:00.000Z", "FATAL")] == 1
-    assert levels[("HubService/NodeService", "sense01", "2024-10-03T08:00:00.000Z", "WARN")] == 1
-    assert levels[("Engine/Session", "sense01", "2024-10-03T08:00:00.000Z", "INFO")] == 1
+def test_levels_are_counted_per_service_host_and_hour(activity: ActivityResult) -> None:
+    levels = {(r["kind"], r["host"], r["hour"], r["level"]): r["count"] for r in activity.levels.iter_rows(named=True)}
+    assert levels[("Repository/System", "sense01", utc(3, 8), "ERROR")] == 2
+    assert levels[("Repository/System", "sense01", utc(3, 8), "WARN")] == 1
+    assert levels[("Repository/System", "sense01", utc(3, 9), "INFO")] == 1
+    assert levels[("Repository/System", "sense02", utc(3, 8), "FATAL")] == 1
+    assert levels[("HubService/NodeService", "sense01", utc(3, 8), "WARN")] == 1
+    assert levels[("Engine/Session", "sense01", utc(3, 8), "INFO")] == 1
     assert not any(k[0].endswith("AuditActivity") for k in levels), "audit logs have no level column"
 
 
-def test_service_host_totals_most_errors_first(activity: dict[str, object]) -> None:
-    rows = [(r["service"], r["host"], r["errors"], r["warnings"]) for r in activity["by_service_host"]]  # type: ignore
+def test_service_host_totals_most_errors_first(activity: ActivityResult) -> None:
+    rows = activity.by_service_host.select("service", "host", "errors", "warnings").rows()
     assert rows[:3] == [
         ("Repository", "sense01", 2, 1),
         ("Repository", "sense02", 1, 0),
         ("HubService", "sense01", 0, 1),
     ]
-    repo1 = activity["by_service_host"][0]  # type: ignore[index]
+    repo1 = activity.by_service_host.row(0, named=True)
     # the real times of the two ERROR lines (08:16 and 08:17), not the start of their hour
-    assert (repo1["records"], repo1["first_error"], repo1["last_error"]) == (
-        5,
-        "2024-10-03T08:16:00.000Z",
-        "2024-10-03T08:17:00.000Z",
-    )
+    assert (repo1["records"], repo1["first_error"], repo1["last_error"]) == (5, utc(3, 8, 16), utc(3, 8, 17))
     daily = {
         (r["day"], r["service"], r["host"]): (r["errors"], r["warnings"], r["records"])
-        for r in activity["daily"]
-    }  # type: ignore[union-attr]
-    assert daily[("2024-10-04", "Repository", "sense02")] == (0, 0, 1)
-    assert activity["hourly_totals"][0] == {  # type: ignore[index]
-        "hour": "2024-10-03T08:00:00.000Z",
-        "errors": 3,
-        "warnings": 2,
+        for r in activity.daily.iter_rows(named=True)
     }
+    assert daily[(date(2024, 10, 4), "Repository", "sense02")] == (0, 0, 1)
+    assert activity.hourly_totals.row(0, named=True) == {"hour": utc(3, 8), "errors": 3, "warnings": 2}
+    assert activity.daily_totals.rows() == [(date(2024, 10, 3), 3, 2), (date(2024, 10, 4), 0, 0)]
 
 
-def test_repeated_errors_with_different_numbers_and_ids_group_together(activity: dict[str, object]) -> None:
-    top = activity["messages"][0]  # type: ignore[index]
+def test_counts_per_service_node_and_hour_are_computed_for_the_report(activity: ActivityResult) -> None:
+    """The sparklines and the date filter's recount read these sums; the report adds nothing up."""
+    hourly = {(r["service"], r["host"], r["hour"]): (r["errors"], r["warnings"], r["records"])
+              for r in activity.hourly.iter_rows(named=True)}
+    assert hourly[("Repository", "sense01", utc(3, 8))] == (2, 1, 4)
+    assert hourly[("Repository", "sense01", utc(3, 9))] == (0, 0, 1)
+    assert hourly[("Repository", "sense02", utc(3, 8))] == (1, 0, 1)
+    assert hourly[("HubService", "sense01", utc(3, 8))] == (0, 1, 2)
+    assert "hourly" not in result_json(activity), "report data only, not in --json"
+
+
+def test_repeated_errors_with_different_numbers_and_ids_group_together(activity: ActivityResult) -> None:
+    top = activity.messages.row(0, named=True)
     assert (top["service"], top["level"], top["count"], top["message"]) == (
         "Repository",
         "ERROR",
@@ -206,36 +226,35 @@ def test_repeated_errors_with_different_numbers_and_ids_group_together(activity:
         "Connection # failed for <id>",
     )
     assert top["example"] == f"Connection 1234 failed for {GUID}"
-    assert top["first"] == "2024-10-03T08:16:00.000Z" and top["last"] == "2024-10-03T08:17:00.000Z"
+    assert (top["first"], top["last"]) == (utc(3, 8, 16), utc(3, 8, 17))
 
 
-def test_sessions_and_distinct_users_per_day_without_internal_accounts(activity: dict[str, object]) -> None:
+def test_sessions_and_distinct_users_per_day_without_internal_accounts(activity: ActivityResult) -> None:
     sessions = {
         (r["source"], r["day"]): (r["sessions"], r["users"], r["internal_sessions"])
-        for r in activity["sessions"]
-    }  # type: ignore[union-attr]
-    assert sessions == {
-        ("proxy", "2024-10-03"): (3, 2, 1),
-        ("proxy", "2024-10-04"): (1, 1, 0),
-        ("engine", "2024-10-03"): (1, 1, 1),
+        for r in activity.sessions.iter_rows(named=True)
     }
-    totals = {r["source"]: (r["sessions"], r["users"]) for r in activity["session_totals"]}  # type: ignore
-    assert totals == {"proxy": (4, 2), "engine": (1, 1)}
-    titles = [f["title"] for f in activity["findings"]]  # type: ignore[union-attr]
-    assert "Proxy sessions: 4 by 2 distinct users over 2 days" in titles
-    assert any(
-        t.startswith("3 errors and 2 warnings logged by 1 service; most in Repository on sense01")
-        for t in titles
-    )
+    assert sessions == {
+        ("proxy", date(2024, 10, 3)): (3, 2, 1),
+        ("proxy", date(2024, 10, 4)): (1, 1, 0),
+        ("engine", date(2024, 10, 3)): (1, 1, 1),
+    }
+    assert activity.session_totals.rows() == [("engine", 1, 1), ("proxy", 4, 2)]
+    proxy = next(f for f in activity.findings if f.title.startswith("Proxy sessions"))
+    assert proxy.title == "Proxy sessions: 4 by 2 distinct users over 2 days"
+    assert (proxy.table, proxy.keys) == ("session_totals", ("proxy",))
+    errors = next(f for f in activity.findings if "errors and" in f.title)
+    assert errors.title.startswith("3 errors and 2 warnings logged by 1 service; most in Repository on sense01")
+    assert (errors.table, errors.keys) == ("by_service_host", ("Repository|sense01",))
+    assert isinstance(activity.findings, tuple)
 
 
 def test_time_window_narrows_every_table(tmp_path: Path) -> None:
     frames = load_frames([write_activity_bundle(tmp_path)])
-    options = AnalysisOptions(since=datetime(2024, 10, 4, tzinfo=UTC))
-    data = activity_json(activity_analysis(frames, options))
-    assert {r["hour"][:10] for r in data["levels"]} == {"2024-10-04"}
-    assert data["messages"] == []
-    assert [(r["source"], r["day"]) for r in data["sessions"]] == [("proxy", "2024-10-04")]
+    result = analyse(frames, AnalysisOptions(since=datetime(2024, 10, 4, tzinfo=UTC)))
+    assert set(result.levels["hour"].dt.date().to_list()) == {date(2024, 10, 4)}
+    assert result.messages.is_empty()
+    assert result.sessions.select("source", "day").rows() == [("proxy", date(2024, 10, 4))]
 
 
 def test_empty_bundle_gives_empty_tables_and_no_findings(tmp_path: Path) -> None:
@@ -243,9 +262,33 @@ def test_empty_bundle_gives_empty_tables_and_no_findings(tmp_path: Path) -> None
     (tmp_path / "Log/Repository/Trace/SENSE01_System_Repository.txt").write_bytes(
         dotnet_file(TRACE_SYSTEM, [])
     )
-    result = activity_analysis(load_frames([tmp_path / "Log"]))
-    assert result.findings == []
-    assert all(v == [] for v in result.tables.values())
+    result = analyse(load_frames([tmp_path / "Log"]))
+    assert result.findings == ()
+    assert result_json(result) == {
+        "levels": [], "by_service_host": [], "daily": [], "hourly_totals": [], "daily_totals": [],
+        "messages": [], "sessions": [], "session_totals": [], "findings": [],
+    }
+    assert result.hourly.is_empty()
+
+
+def test_a_table_that_differs_from_its_declaration_is_refused(activity: ActivityResult) -> None:
+    wrong = activity.by_service_host.with_columns(pl.col("errors").cast(pl.Int64))
+    with pytest.raises(SchemaError, match=r"ActivityResult\.by_service_host: .*errors: Int64 \(declared UInt32\)"):
+        replace(activity, by_service_host=wrong)
+    with pytest.raises(SchemaError, match=r"ActivityResult\.sessions: .*missing \['internal_sessions'\]"):
+        replace(activity, sessions=activity.sessions.drop("internal_sessions"))
+
+
+def test_every_activity_field_is_explained() -> None:
+    text = help_of(ActivityResult)
+    assert list(text) == [
+        "findings", "levels", "by_service_host", "daily", "hourly_totals", "daily_totals", "messages",
+        "sessions", "session_totals", "hourly",
+    ]
+    assert text["levels"].startswith("records per log kind × node × UTC hour × level")
+    assert "(columns: kind String, service String, host String, hour Datetime(time_unit='ms', time_zone='UTC'), " \
+        "level String, count UInt32)" in text["levels"]
+    assert "INTERNAL" in text["sessions"] and "sparklines" in text["hourly"]
 
 
 def test_activity_is_registered_and_the_command_prints_json_and_text(tmp_path: Path) -> None:
@@ -254,7 +297,16 @@ def test_activity_is_registered_and_the_command_prints_json_and_text(tmp_path: P
     result = CliRunner().invoke(cli, ["activity", str(log), "--json"])
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
-    assert {"levels", "by_service_host", "messages", "sessions", "session_totals", "findings"} <= set(doc)
+    assert list(doc) == [
+        "levels", "by_service_host", "daily", "hourly_totals", "daily_totals", "messages", "sessions",
+        "session_totals", "findings",
+    ]
+    assert doc["by_service_host"][0] == {
+        "service": "Repository", "host": "sense01", "errors": 2, "warnings": 1, "records": 5,
+        "first_error": "2024-10-03T08:16:00.000Z", "last_error": "2024-10-03T08:17:00.000Z",
+    }
+    assert doc["sessions"][0] == {"source": "engine", "day": "2024-10-03", "sessions": 1, "users": 1,
+                                  "internal_sessions": 1}
     text = CliRunner().invoke(cli, ["activity", str(log)])
     assert text.exit_code == 0, text.output
     assert "Repository" in text.stdout and "Connection # failed for <id>" in text.stdout
@@ -263,8 +315,8 @@ def test_activity_is_registered_and_the_command_prints_json_and_text(tmp_path: P
 
 @pytest.mark.fixtures
 def test_real_fixture_activity(real_log_folder: Path) -> None:
-    data = activity_json(activity_analysis(load_frames([real_log_folder])))
-    worst = data["by_service_host"][0]
+    result = analyse(load_frames([real_log_folder]))
+    worst = result.by_service_host.row(0, named=True)
     assert (worst["service"], worst["host"], worst["errors"]) == ("Repository", "qlikserver1", 108)
-    assert data["messages"][0]["message"].startswith("Login access denied for SessionID: '<id>'")
-    assert {r["source"] for r in data["session_totals"]} == {"proxy", "engine"}
+    assert result.messages["message"][0].startswith("Login access denied for SessionID: '<id>'")
+    assert result.session_totals["source"].to_list() == ["engine", "proxy"]

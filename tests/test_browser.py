@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from bs4 import BeautifulSoup
 
-from qslogs.analyses import AnalysisOptions, run_analyses
+from qslogs.analyses import AnalysisOptions, AnyResult, run_analyses
 from qslogs.loader import load_frames
 from qslogs.report import render_report
 from tests.conftest import SAMPLE_BUNDLE
@@ -112,15 +112,9 @@ def console_lines(stderr: str) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def report(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = SAMPLE_BUNDLE.parent
-    if not SAMPLE_BUNDLE.is_dir():
-        from qslogs_synth import generate_bundle
-
-        root = generate_bundle(tmp_path_factory.mktemp("sample")).parent
-    results = run_analyses(load_frames([root / "bundle"]), AnalysisOptions(qvd_paths=(root / "qvd",)))
+def report(sample_results: dict[str, AnyResult], tmp_path_factory: pytest.TempPathFactory) -> Path:
     return render_report(
-        results,
+        sample_results,
         tmp_path_factory.mktemp("browser") / "report.html",
         title="qslogs: sample bundle",
         generated_at=datetime(2026, 11, 1, tzinfo=UTC),

@@ -35,8 +35,8 @@ def text(*args: str, columns: int | None = None) -> str:
 
 @pytest.mark.parametrize("columns", [80, 120])
 @pytest.mark.parametrize("command", ["inspect", "reloads", "activity"])
-def test_every_line_fits_the_width_and_nodes_stay_whole(log: Path, command: str, columns: int) -> None:
-    out = text(command, str(log), "-q", columns=columns)
+def test_every_line_fits_the_width_and_nodes_stay_whole(sample_cli: Path, command: str, columns: int) -> None:
+    out = text(command, str(sample_cli), "-q", columns=columns)
     lines = out.splitlines()
     assert max(len(line) for line in lines) <= columns, max(lines, key=len)
     assert not ANSI.search(out)  # not a terminal: no colour
@@ -44,13 +44,13 @@ def test_every_line_fits_the_width_and_nodes_stay_whole(log: Path, command: str,
     assert node_cells, "node names are cut"
 
 
-def test_wide_pipes_keep_whole_lines(log: Path) -> None:
-    out = text("reloads", str(log), "-q")  # no COLUMNS: as wide as a pipe gets (160)
+def test_wide_pipes_keep_whole_lines(sample_cli: Path) -> None:
+    out = text("reloads", str(sample_cli), "-q")  # no COLUMNS: as wide as a pipe gets (160)
     assert "Reload License Monitor" in out and "monitor_apps_REST_license_user" in out
 
 
-def test_root_cause_names_its_script_log_and_line(log: Path) -> None:
-    lines = text("reloads", str(log), "-q", columns=200).splitlines()
+def test_root_cause_names_its_script_log_and_line(sample_cli: Path) -> None:
+    lines = text("reloads", str(sample_cli), "-q", columns=200).splitlines()
     at = next(i for i, line in enumerate(lines) if "Reload Sales Overview" in line and "script" in line)
     assert "Cannot open file: 'lib://DataFiles/sales.qvd'" in lines[at + 1]
     match = re.match(r"\s+script log line (\d+): (\S+\.log)$", lines[at + 2])
@@ -60,9 +60,9 @@ def test_root_cause_names_its_script_log_and_line(log: Path) -> None:
     assert "Cannot open file" in cited  # the named line of the named file holds the cause
 
 
-def test_failed_only_changes_the_text_view(log: Path) -> None:
-    full = text("reloads", str(log), "-q", columns=160)
-    failed = text("reloads", str(log), "-q", "--failed-only", columns=160)
+def test_failed_only_changes_the_text_view(sample_cli: Path) -> None:
+    full = text("reloads", str(sample_cli), "-q", columns=160)
+    failed = text("reloads", str(sample_cli), "-q", "--failed-only", columns=160)
     assert "Reload Warehouse Stock" in full and "Reload Warehouse Stock" not in failed  # never failed
     assert "Tasks with failures" in failed and "Reload License Monitor" in failed
     assert re.search(r"Operations Monitor\s+ok", full) and "Operations Monitor" not in failed.split("Findings")[0]

@@ -352,14 +352,14 @@ def check_sample(sample: Path, data: dict[str, Any]) -> None:
     assert len(data["denials"]) == len(truth["usage_denied"])
 
 
-def test_sample_bundle_recovers_the_planted_growth_and_exhaustion() -> None:
+def test_sample_bundle_recovers_the_planted_growth_and_exhaustion(sample_cli: Path) -> None:
     sample = _sample()
     data = run_cli(str(sample / "bundle"))
     assert data["capacity"]["source"] == "bundle CalInfo"
     check_sample(sample, data)
 
 
-def test_sample_bundle_with_its_qvd_recovers_the_same() -> None:
+def test_sample_bundle_with_its_qvd_recovers_the_same(sample_cli: Path) -> None:
     sample = _sample()
     data = run_cli(str(sample / "bundle"), "--qvd", str(sample / "qvd"))
     assert [m["status"] for m in data["qvd_mapping"]] == ["used"]

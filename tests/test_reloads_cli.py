@@ -14,7 +14,6 @@ from click.testing import CliRunner
 from qslogs.analyses.base import AnalysisOptions
 from qslogs.cli import cli
 from qslogs.frames import Frames
-from qslogs.loader import load_frames
 from tests.conftest import REPO
 from tests.reloads_run import reloads_json
 from tests.test_reloads_support import (
@@ -135,12 +134,9 @@ def _at(stamp: str) -> datetime:
 
 
 @pytest.fixture
-def sample() -> tuple[Path, dict[str, Any]]:
-    if not (SAMPLE / "TRUTH.json").is_file() or not (SAMPLE / "bundle").is_dir():
-        pytest.skip(
-            "sample_data/bundle and TRUTH.json not generated yet (python -m qslogs_synth sample_data)"
-        )
-    return SAMPLE / "bundle", json.loads((SAMPLE / "TRUTH.json").read_text(encoding="utf-8"))
+def sample(sample_cli: Path) -> tuple[Path, dict[str, Any]]:
+    """The sample bundle (its commands read from the session's parse) and its TRUTH.json."""
+    return sample_cli, json.loads((sample_cli.parent / "TRUTH.json").read_text(encoding="utf-8"))
 
 
 def sample_json(bundle: Path, *args: str) -> dict[str, Any]:
@@ -211,13 +207,6 @@ def check_license_monitor_flip(bundle: Path, truth: dict[str, Any], frames: Fram
     assert late["verdict"] == "stale" and late["root_cause"]["connection"] == lm["connection"]
     assert late["root_cause"]["text"] in lm["errors"] and late["root_cause"]["class"] == "auth"
     assert verdict(_at(recovered["stop_utc"]) + timedelta(seconds=1))["verdict"] == "ok"
-
-
-@pytest.fixture(scope="module")
-def sample_frames() -> Frames:
-    if not (SAMPLE / "bundle").is_dir():
-        pytest.skip("sample_data/bundle not generated yet (python -m qslogs_synth sample_data)")
-    return load_frames([SAMPLE / "bundle"])
 
 
 def test_sample_bundle_shows_every_planted_failure(sample: tuple[Path, dict[str, Any]]) -> None:

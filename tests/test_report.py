@@ -16,52 +16,26 @@ import pytest
 from bs4 import BeautifulSoup, Tag
 from click.testing import CliRunner
 
-from qslogs.analyses import AnalysisOptions, AnalysisResult, run_analyses
+from qslogs.analyses import AnalysisResult, run_analyses
 from qslogs.cli import cli
 from qslogs.findings import Finding, Severity
 from qslogs.frames import Frames
 from qslogs.loader import load_frames
 from qslogs.redact_frames import learn_frames
 from qslogs.report import Redactor, render_report
-from tests.conftest import SAMPLE_BUNDLE
+from tests.conftest import SAMPLE_GENERATED
 from tests.test_activity import write_activity_bundle
 from tests.test_report_safety import known_names, leaks
 
-GENERATED = datetime(2026, 11, 1, 9, 30, tzinfo=UTC)
+GENERATED = SAMPLE_GENERATED
 #: Section ids of the report in order (written out: an analysis removed from the registry must fail here).
 SECTIONS = ["reloads", "licenses", "activity", "bundle"]
 
 
 @pytest.fixture(scope="session")
-def sample_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The folder holding ``bundle/``, ``qvd/`` and ``TRUTH.json``."""
-    if SAMPLE_BUNDLE.is_dir():
-        return SAMPLE_BUNDLE.parent
-    from qslogs_synth import generate_bundle
-
-    return generate_bundle(tmp_path_factory.mktemp("sample")).parent
-
-
-@pytest.fixture(scope="session")
-def sample_frames(sample_root: Path) -> Frames:
-    return load_frames([sample_root / "bundle"])
-
-
-@pytest.fixture(scope="session")
-def sample_results(sample_frames: Frames, sample_root: Path) -> dict[str, AnalysisResult]:
-    return run_analyses(sample_frames, AnalysisOptions(qvd_paths=(sample_root / "qvd",)))
-
-
-@pytest.fixture(scope="session")
-def sample_html(sample_results: dict[str, AnalysisResult], tmp_path_factory: pytest.TempPathFactory) -> str:
-    out = render_report(
-        sample_results,
-        tmp_path_factory.mktemp("report") / "report.html",
-        title="Sample",
-        sources=["sample_data/bundle"],
-        generated_at=GENERATED,
-    )
-    return out.read_text(encoding="utf-8")
+def sample_html(sample_report_html: str) -> str:
+    """The shared sample report (tests/conftest.py)."""
+    return sample_report_html
 
 
 @pytest.fixture(scope="session")
@@ -154,20 +128,17 @@ def test_license_forecast_chart_and_numbers_in_words(soup: BeautifulSoup, sample
     assert licenses.select("#t-licenses-denials tbody tr[data-ts]")
 
 
-def test_activity_and_bundle_sections(soup: BeautifulSoup, sample_results: dict[str, AnalysisResult]) -> None:
+def test_activity_and_bundle_sections(soup: BeautifulSoup) -> None:
     activity = section(soup, "activity")
     assert activity.select_one("svg.chart.bars g.err rect")
     rows = activity.select("#t-activity-services tbody tr")
-    assert len(rows) == len(sample_results["activity"].tables["by_service_host"])
-    assert all(r.get("data-key") for r in rows)
+    assert len(rows) == 22, "one row per service × node with a level column (22 in the sample)"
+    assert [r.get("data-key") for r in rows[:3]] == ["Scheduler|sense01", "Repository|sense01", "Proxy|sense01"]
     bundle = section(soup, "bundle")
-    broken = truth_broken = sample_results["input"].tables["bad_files"]
-    assert len(bundle.select("#t-bundle-bad tbody tr")) == len(broken) >= 1
+    assert len(bundle.select("#t-bundle-bad tbody tr")) == 1
     where = bundle.select_one("#t-bundle-bad ol.ctx .where").get_text()  # type: ignore[union-attr]
-    assert where == f"{truth_broken[0]['source_file']}:{truth_broken[0]['first_lines'][0]['line_no']}"
-    assert len(bundle.select("#t-bundle-inventory tbody tr")) == len(
-        sample_results["input"].tables["inventory"]
-    )
+    assert where == "Log/Repository/Trace/SENSE01_System_Repository.txt:46"
+    assert len(bundle.select("#t-bundle-inventory tbody tr")) == 76, "files per log kind × node"
 
 
 def test_no_reference_leaves_the_file(sample_html: str, soup: BeautifulSoup) -> None:

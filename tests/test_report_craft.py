@@ -16,25 +16,24 @@ import polars as pl
 import pytest
 from bs4 import BeautifulSoup
 
-from qslogs.analyses import AnalysisOptions, run_analyses
 from qslogs.analyses.reloads.run_context import context_lists
-from qslogs.loader import load_frames
 from qslogs.report import render_report
 from qslogs.report.charts import Series, line_chart
 from qslogs.words import plural, when
-from tests.conftest import SAMPLE_BUNDLE
 
 ISO_IN_TEXT = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d")
 
 
 @pytest.fixture(scope="module")
-def results(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    root = SAMPLE_BUNDLE.parent
-    if not SAMPLE_BUNDLE.is_dir():
-        from qslogs_synth import generate_bundle
+def results(sample_results: Any) -> Any:
+    """The sample bundle's results, analysed once per session (tests/conftest.py)."""
+    return sample_results
 
-        root = generate_bundle(tmp_path_factory.mktemp("sample")).parent
-    return run_analyses(load_frames([root / "bundle"]), AnalysisOptions(qvd_paths=(root / "qvd",)))
+
+@pytest.fixture(scope="module")
+def sample_page(sample_report_html: str) -> BeautifulSoup:
+    """The sample bundle's report, rendered once per session (tests/conftest.py)."""
+    return BeautifulSoup(sample_report_html, "html.parser")
 
 
 def page(results: Any, out: Path, generated: datetime = datetime(2026, 11, 1, tzinfo=UTC)) -> BeautifulSoup:
@@ -62,8 +61,8 @@ def test_findings_link_to_the_rows_that_prove_them_with_ids_stable_across_render
         assert target is not None and target.name not in ("section", "h2", "h3"), href
 
 
-def test_every_displayed_time_says_its_zone(results: Any, tmp_path: Path) -> None:
-    doc = page(results, tmp_path / "r.html")
+def test_every_displayed_time_says_its_zone(sample_page: BeautifulSoup) -> None:
+    doc = sample_page
     cells = doc.select("td.ts time")
     times = [c.get_text() for c in cells if not re.fullmatch(r"\d{4}-\d\d-\d\d", c.get_text())]  # not days
     assert times and all(t.endswith(" UTC") for t in times), [t for t in times if not t.endswith(" UTC")]
@@ -88,8 +87,8 @@ def test_every_displayed_time_says_its_zone(results: Any, tmp_path: Path) -> Non
     assert first_error is not None and first_error.get_text() == "2026-10-25 00:05 UTC"
 
 
-def test_sentences_count_in_words_and_never_quote_raw_iso_times(results: Any, tmp_path: Path) -> None:
-    doc = page(results, tmp_path / "r.html")
+def test_sentences_count_in_words_and_never_quote_raw_iso_times(sample_page: BeautifulSoup) -> None:
+    doc = sample_page
     sentences = doc.select(".ftitle, .fdetail, .intro, .callout, figcaption, .fact dd, caption, header .meta")
     text = " ".join(s.get_text(" ") for s in sentences)
     assert not ISO_IN_TEXT.search(text), ISO_IN_TEXT.search(text)

@@ -16,7 +16,9 @@ from click.testing import CliRunner
 from polars.testing import assert_frame_equal
 
 from qslogs.cli import cli
+from qslogs.frames import Frames
 from qslogs.loader import load_frames
+from tests.conftest import sample_loads
 
 duckdb = pytest.importorskip("duckdb", reason="duckdb is a test extra: pip install -e '.[test]'")
 
@@ -63,9 +65,10 @@ ORDER BY start_utc
 
 
 @pytest.fixture(scope="module")
-def parsed(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def parsed(tmp_path_factory: pytest.TempPathFactory, sample_frames: Frames) -> Path:
     out = tmp_path_factory.mktemp("parsed")
-    result = CliRunner().invoke(cli, ["parse", "-q", str(SAMPLE), "-o", str(out)])
+    with sample_loads(SAMPLE, sample_frames):  # the session's parse of the sample, written by `qslogs parse`
+        result = CliRunner().invoke(cli, ["parse", "-q", str(SAMPLE), "-o", str(out)])
     assert result.exit_code == 0, result.output
     return out
 

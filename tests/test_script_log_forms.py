@@ -18,6 +18,7 @@ from qslogs.analyses.reloads.script_link import TIME_BASIS_LOG, TIME_BASIS_NODE,
 from qslogs.bundle import open_bundle
 from qslogs.export import result_json
 from qslogs.findings import Severity
+from qslogs.frames import Frames
 from qslogs.inventory import UNKNOWN, classify
 from qslogs.loader import load_frames
 from qslogs.parsers.script_logs import Outcome, parse_script_log
@@ -320,7 +321,9 @@ def test_a_sql_failure_keeps_its_connect_even_after_lib_paths() -> None:
 # -- the generator covers each variant -------------------------------------------------------------------------
 
 
-def test_sample_data_holds_both_script_log_forms_and_both_header_variants() -> None:
+def test_sample_data_holds_both_script_log_forms_and_both_header_variants(
+    sample_frames: Frames,
+) -> None:
     """sample_data/ (make sample): a node upgraded mid-week writes classic logs before and modern ones after."""
     from tests.conftest import SAMPLE_BUNDLE
 
@@ -332,7 +335,7 @@ def test_sample_data_holds_both_script_log_forms_and_both_header_variants() -> N
     headers = {p.read_bytes().split(b"\r\n", 1)[0].decode("utf-8-sig")
                for p in SAMPLE_BUNDLE.rglob("*_System_Printing*")}
     assert any("ProxySessionId" in h for h in headers) and any("ProxySessionId" not in h for h in headers)
-    frames = load_frames([SAMPLE_BUNDLE])
+    frames = sample_frames
     assert frames.bad_lines.height == 1 and not frames.file_issues  # the one planted broken line only
     bases = set(reloads_result(frames).script_logs["time_basis"].to_list())
     assert bases == {TIME_BASIS_LOG, TIME_BASIS_NODE}

@@ -10,19 +10,24 @@ scheduler's reloads, the repository's service user) are counted apart, as they a
 
 from __future__ import annotations
 
-from typing import Any
-
 import polars as pl
 
-from qslogs.analyses.base import Analysis, AnalysisOptions, AnalysisResult, time_filter
+from qslogs.analyses.activity_result import (
+    ERROR_TIMES_SCHEMA,
+    LEVELS_SCHEMA,
+    MESSAGES_SCHEMA,
+    SESSIONS_SCHEMA,
+    TOP_MESSAGES,
+    ActivityResult,
+)
+from qslogs.analyses.base import Analysis, AnalysisOptions, time_filter
 from qslogs.findings import Finding, Severity
 from qslogs.frames import Frames
 from qslogs.jsonable import to_jsonable
 from qslogs.schemas import LEVEL_COLUMN, TIME_COLUMN, Family
-from qslogs.timeutil import UTC_DATETIME
 from qslogs.words import plural
 
-NAME = "activity"
+NAME = ActivityResult.NAME
 
 #: Canonical level names; anything else is kept upper-cased as it was written.
 LEVEL_ALIASES: dict[str, str] = {
@@ -33,42 +38,8 @@ LEVEL_ALIASES: dict[str, str] = {
 }
 ERROR_LEVELS = ("ERROR", "FATAL")
 WARN_LEVELS = ("WARN",)
-#: How many distinct error/warning messages the ``messages`` table keeps.
-TOP_MESSAGES = 50
 #: The user directory of Qlik's built-in service accounts.
 INTERNAL_DIRECTORY = "internal"
-
-LEVELS_SCHEMA: dict[str, pl.DataType] = {
-    "kind": pl.String(),
-    "service": pl.String(),
-    "host": pl.String(),
-    "hour": UTC_DATETIME,
-    "level": pl.String(),
-    "count": pl.UInt32(),
-}
-MESSAGES_SCHEMA: dict[str, pl.DataType] = {
-    "service": pl.String(),
-    "level": pl.String(),
-    "message": pl.String(),
-    "count": pl.UInt32(),
-    "hosts": pl.String(),
-    "first": UTC_DATETIME,
-    "last": UTC_DATETIME,
-    "example": pl.String(),
-}
-ERROR_TIMES_SCHEMA: dict[str, pl.DataType] = {
-    "service": pl.String(),
-    "host": pl.String(),
-    "first_error": UTC_DATETIME,
-    "last_error": UTC_DATETIME,
-}
-SESSIONS_SCHEMA: dict[str, pl.DataType] = {
-    "source": pl.String(),
-    "day": pl.Date(),
-    "sessions": pl.UInt32(),
-    "users": pl.UInt32(),
-    "internal_sessions": pl.UInt32(),
-}
 
 _GUID = r"[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}"
 
@@ -219,43 +190,37 @@ def _session_queries(frames: Frames, options: AnalysisOptions) -> list[pl.LazyFr
     return parts
 
 
-def build(results: dict[str, pl.DataFrame], frames: Frames, options: AnalysisOptions) -> AnalysisResult:
-    """Tables ``levels`` (hourly, per kind × host × level), ``by_service_host``, ``daily`` (per service ×
-    host), ``hourly_totals``, ``daily_totals``, ``messages`` (top errors/warnings), ``sessions`` (per day
-    and source) and ``session_totals``."""
+def build(results: dict[str, pl.DataFrame], frames: Frames, options: AnalysisOptions) -> ActivityResult:
+    """Levels per hour, their sums per service × node, day and hour, the top messages and the sessions."""
     levels = results.get("levels", pl.DataFrame(schema=LEVELS_SCHEMA)).sort(
         "hour", "service", "host", "kind", "level"
     )
     is_err = pl.col("level").is_in(ERROR_LEVELS)
     is_warn = pl.col("level").is_in(WARN_LEVELS)
+    counts = (
+        pl.col("count").filter(is_err).sum().alias("errors"),
+        pl.col("count").filter(is_warn).sum().alias("warnings"),
+    )
     by_sh = (
         levels.group_by("service", "host")
-        .agg(
-            pl.col("count").filter(is_err).sum().alias("errors"),
-            pl.col("count").filter(is_warn).sum().alias("warnings"),
-            pl.col("count").sum().alias("records"),
-        )
+        .agg(*counts, pl.col("count").sum().alias("records"))
         .join(results.get("error_times", pl.DataFrame(schema=ERROR_TIMES_SCHEMA)), on=["service", "host"], how="left")
         .sort(
             ["errors", "warnings", "service", "host"], descending=[True, True, False, False], nulls_last=True
         )
-    )
-    counts = (
-        pl.col("count").filter(is_err).sum().alias("errors"),
-        pl.col("count").filter(is_warn).sum().alias("warnings"),
     )
     daily = (
         levels.group_by(pl.col("hour").dt.date().alias("day"), "service", "host")
         .agg(*counts, pl.col("count").sum().alias("records"))
         .sort("day", "service", "host")
     )
-    hourly_totals = levels.group_by("hour").agg(*counts).sort("hour")
-    daily_totals = daily.group_by("day").agg(pl.col("errors").sum(), pl.col("warnings").sum()).sort("day")
+    hourly = (
+        levels.group_by("service", "host", "hour")
+        .agg(*counts, pl.col("count").sum().alias("records"))
+        .sort("service", "host", "hour")
+    )
     messages = results.get("messages", pl.DataFrame(schema=MESSAGES_SCHEMA))
     denials = _denial_errors(messages)
-    messages = messages.sort(
-        ["count", "service", "level", "message"], descending=[True, False, False, False]
-    ).head(TOP_MESSAGES)
     sessions = results.get("sessions", pl.DataFrame(schema=SESSIONS_SCHEMA))
     totals = (
         sessions.filter(pl.col("source").str.ends_with(":total"))
@@ -264,17 +229,20 @@ def build(results: dict[str, pl.DataFrame], frames: Frames, options: AnalysisOpt
         .sort("source")
     )
     sessions = sessions.filter(~pl.col("source").str.ends_with(":total")).sort("source", "day")
-    tables: dict[str, Any] = {
-        "levels": levels.to_dicts(),
-        "by_service_host": by_sh.to_dicts(),
-        "daily": daily.to_dicts(),
-        "hourly_totals": hourly_totals.to_dicts(),
-        "daily_totals": daily_totals.to_dicts(),
-        "messages": messages.to_dicts(),
-        "sessions": sessions.to_dicts(),
-        "session_totals": totals.to_dicts(),
-    }
-    return AnalysisResult(NAME, _findings(by_sh, sessions, totals, denials), to_jsonable(tables))
+    return ActivityResult(
+        levels=levels,
+        by_service_host=by_sh,
+        daily=daily,
+        hourly_totals=levels.group_by("hour").agg(*counts).sort("hour"),
+        daily_totals=daily.group_by("day").agg(pl.col("errors").sum(), pl.col("warnings").sum()).sort("day"),
+        messages=messages.sort(
+            ["count", "service", "level", "message"], descending=[True, False, False, False]
+        ).head(TOP_MESSAGES),
+        sessions=sessions,
+        session_totals=totals,
+        hourly=hourly,
+        findings=_findings(by_sh, sessions, totals, denials),
+    )
 
 
 #: Error messages that are license denials (Repository logs each refused access request as an error).
@@ -291,7 +259,8 @@ def _denial_errors(messages: pl.DataFrame) -> dict[str, int]:
 
 def _findings(
     by_sh: pl.DataFrame, sessions: pl.DataFrame, totals: pl.DataFrame, denials: dict[str, int]
-) -> list[Finding]:
+) -> tuple[Finding, ...]:
+    """The errors-and-warnings summary (about the worst service × node) and one finding per session source."""
     findings: list[Finding] = []
     errors, warnings = int(by_sh["errors"].sum()), int(by_sh["warnings"].sum())
     if errors or warnings:
@@ -324,6 +293,8 @@ def _findings(
                     "worst": to_jsonable(worst),
                     "license_denial_errors": denials,
                 },
+                table="by_service_host",
+                keys=(f"{worst['service']}|{worst['host']}",),
             )
         )
     for row in totals.iter_rows(named=True):
@@ -336,27 +307,11 @@ def _findings(
                 f"{label}: {row['sessions']:,} by {plural(row['users'], 'distinct user')} over {plural(days, 'day')}",
                 "Counts exclude Qlik's built-in INTERNAL accounts (scheduled reloads, service users).",
                 {"source": row["source"], "sessions": row["sessions"], "users": row["users"], "days": days},
+                table="session_totals",
+                keys=(row["source"],),
             )
         )
-    return findings
+    return tuple(findings)
 
 
 ANALYSIS = Analysis(NAME, queries, build)
-
-
-def activity_analysis(frames: Frames, options: AnalysisOptions | None = None) -> AnalysisResult:
-    """Run only the activity analysis (what ``qslogs activity`` shows)."""
-    from qslogs.analyses.base import run
-
-    result = run([ANALYSIS], frames, options or AnalysisOptions())[NAME]
-    assert isinstance(result, AnalysisResult)
-    return result
-
-
-def activity_json(result: AnalysisResult) -> dict[str, Any]:
-    """The ``qslogs activity --json`` object: the tables plus the findings."""
-    findings = [
-        {"severity": str(f.severity), "title": f.title, "detail": f.detail, "data": to_jsonable(f.data)}
-        for f in result.findings
-    ]
-    return {**result.tables, "findings": findings}

@@ -8,20 +8,19 @@ inventory (files and records per kind × host), the time span and the product ve
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import replace
 from typing import Any
 
 import polars as pl
 
-from qslogs.analyses.base import Analysis, AnalysisOptions, AnalysisResult
+from qslogs.analyses.base import Analysis, AnalysisOptions
+from qslogs.analyses.input_result import BAD_FILES_SCHEMA, VERSIONS_SCHEMA, InputResult
 from qslogs.findings import Finding, Severity
 from qslogs.frames import Frames
 from qslogs.jsonable import to_jsonable
-from qslogs.schemas import BAD_LINE_SCHEMA
-from qslogs.timeutil import UTC_DATETIME
 from qslogs.words import plural
 
-NAME = "input"
+NAME = InputResult.NAME
 
 #: Columns that carry a component version, in the order they are preferred.
 VERSION_COLUMNS = ("ProductVersion", "Version", "EngineVersion", "Exe Version")
@@ -34,17 +33,6 @@ ABOUT_KEYS: dict[str, tuple[str, ...]] = {
     "QrsAbout": ("buildVersion", "buildDate", "databaseProvider", "nodeType"),
     "AboutSystemInfo": ("productName", "version", "releaseLabel", "deploymentType", "senseId"),
 }
-
-VERSIONS_SCHEMA: dict[str, pl.DataType] = {
-    "component": pl.String(),
-    "host": pl.String(),
-    "column": pl.String(),
-    "version": pl.String(),
-    "records": pl.UInt32(),
-    "first": UTC_DATETIME,
-    "last": UTC_DATETIME,
-}
-
 
 def queries(frames: Frames, options: AnalysisOptions) -> dict[str, pl.LazyFrame]:
     """Versions per component × host, and bad lines per file (the rest is already small and in memory)."""
@@ -92,9 +80,9 @@ def queries(frames: Frames, options: AnalysisOptions) -> dict[str, pl.LazyFrame]
     return out
 
 
-def build(results: dict[str, pl.DataFrame], frames: Frames, options: AnalysisOptions) -> AnalysisResult:
-    """Tables ``inventory``, ``status``, ``bad_files``, ``file_issues``, ``unknown_files``, ``time_span``,
-    ``versions``, ``about``; findings for bad lines, unreadable files and short coverage."""
+def build(results: dict[str, pl.DataFrame], frames: Frames, options: AnalysisOptions) -> InputResult:
+    """The inventory, bad input, time span, versions and totals of the bundle; findings for bad lines,
+    unreadable files and short coverage."""
     files = frames.files
     parsed = files.filter(pl.col("status") == "parsed")
     inventory = (
@@ -110,29 +98,7 @@ def build(results: dict[str, pl.DataFrame], frames: Frames, options: AnalysisOpt
         )
         .sort("kind", "host", nulls_last=True)
     )
-    status = (
-        files.group_by("status")
-        .agg(pl.len().alias("files"), pl.col("size").sum().alias("bytes"))
-        .sort("status")
-    )
-    unknown = (
-        files.filter(pl.col("status").is_in(["unknown", "empty", "duplicate"]))
-        .select("path", "status", "note", "size")
-        .sort("path")
-    )
-    bad_files = results.get(
-        "bad_files",
-        pl.DataFrame(
-            schema={
-                "source_file": pl.String(),
-                "kind": pl.String(),
-                "count": pl.UInt32(),
-                "first_lines": pl.List(
-                    pl.Struct({k: BAD_LINE_SCHEMA[k] for k in ("line_no", "reason", "text")})
-                ),
-            }
-        ),
-    )
+    bad_files = results.get("bad_files", pl.DataFrame(schema=BAD_FILES_SCHEMA))
     bad_files = bad_files.sort(["count", "source_file"], descending=[True, False])
     versions = (
         results.get("versions", pl.DataFrame(schema=VERSIONS_SCHEMA))
@@ -142,38 +108,36 @@ def build(results: dict[str, pl.DataFrame], frames: Frames, options: AnalysisOpt
         .select(list(VERSIONS_SCHEMA))
     )
     first, last = frames.time_span
-    span = _span(first, last)
-    tables: dict[str, Any] = {
-        "inventory": inventory.to_dicts(),
-        "status": status.to_dicts(),
-        "bad_files": bad_files.to_dicts(),
-        "file_issues": [{"path": i.path, "reason": i.reason} for i in frames.file_issues],
-        "unknown_files": unknown.to_dicts(),
-        "time_span": span,
-        "versions": versions.to_dicts(),
-        "about": about(frames.meta),
-        "hosts": sorted(h for h in parsed["host"].drop_nulls().unique().to_list()),
-        "totals": {
-            "files": files.height,
-            "parsed_files": parsed.height,
-            "records": int(parsed["records"].sum()),
-            "bytes": int(files["size"].sum()),
-            "bad_lines": frames.bad_lines.height,
-            "file_issues": len(frames.file_issues),
-        },
-    }
-    findings = _findings(bad_files, frames, span)
-    return AnalysisResult(NAME, findings, to_jsonable(tables))
-
-
-def _span(first: datetime | None, last: datetime | None) -> dict[str, Any]:
     hours = (last - first).total_seconds() / 3600 if first and last else None
-    return {
-        "first": first,
-        "last": last,
-        "hours": round(hours, 1) if hours is not None else None,
-        "days": round(hours / 24, 1) if hours is not None else None,
-    }
+    issues = pl.DataFrame(
+        {"path": [i.path for i in frames.file_issues], "reason": [i.reason for i in frames.file_issues]},
+        schema=InputResult.empty_frame("file_issues").schema,
+    )
+    result = InputResult(
+        inventory=inventory,
+        status=files.group_by("status")
+        .agg(pl.len().alias("files"), pl.col("size").sum().alias("bytes"))
+        .sort("status"),
+        bad_files=bad_files,
+        file_issues=issues,
+        unknown_files=files.filter(pl.col("status").is_in(["unknown", "empty", "duplicate"]))
+        .select("path", "status", "note", "size")
+        .sort("path"),
+        span_first=first,
+        span_last=last,
+        span_hours=round(hours, 1) if hours is not None else None,
+        span_days=round(hours / 24, 1) if hours is not None else None,
+        versions=versions,
+        about=pl.DataFrame(about(frames.meta), schema=InputResult.empty_frame("about").schema),
+        hosts=tuple(sorted(h for h in parsed["host"].drop_nulls().unique().to_list())),
+        files_total=files.height,
+        files_parsed=parsed.height,
+        records=int(parsed["records"].sum()),
+        size_bytes=int(files["size"].sum()),
+        bad_lines=frames.bad_lines.height,
+        unreadable_files=len(frames.file_issues),
+    )
+    return replace(result, findings=_findings(result, frames))
 
 
 def about(meta: dict[str, Any]) -> list[dict[str, Any]]:
@@ -192,8 +156,10 @@ def about(meta: dict[str, Any]) -> list[dict[str, Any]]:
     return out
 
 
-def _findings(bad_files: pl.DataFrame, frames: Frames, span: dict[str, Any]) -> list[Finding]:
+def _findings(result: InputResult, frames: Frames) -> tuple[Finding, ...]:
+    """Bad lines, unreadable files, and a span too short for trends (or none at all)."""
     findings: list[Finding] = []
+    bad_files = result.bad_files
     if bad_files.height:
         total = int(bad_files["count"].sum())
         top = bad_files.head(3).to_dicts()
@@ -207,6 +173,8 @@ def _findings(bad_files: pl.DataFrame, frames: Frames, span: dict[str, Any]) -> 
                 f"They were set aside, not analysed; most in {where}. The Bundle section shows the first "
                 "lines of each file with file:line, so you can judge whether anything important is missing.",
                 {"bad_lines": total, "files": bad_files.height, "top": to_jsonable(top)},
+                table="bad_files",
+                keys=tuple(bad_files["source_file"].to_list()),
             )
         )
     if frames.file_issues:
@@ -219,9 +187,11 @@ def _findings(bad_files: pl.DataFrame, frames: Frames, span: dict[str, Any]) -> 
                 f"{plural(len(frames.file_issues), 'file')} could not be read",
                 f"{names}{more}. Whatever they held is missing from this report.",
                 {"files": [{"path": i.path, "reason": i.reason} for i in frames.file_issues]},
+                table="file_issues",
+                keys=tuple(i.path for i in frames.file_issues),
             )
         )
-    days = span["days"]
+    days = result.span_days
     if days is None:
         findings.append(
             Finding(
@@ -236,14 +206,14 @@ def _findings(bad_files: pl.DataFrame, frames: Frames, span: dict[str, Any]) -> 
             Finding(
                 NAME,
                 Severity.WARNING,
-                f"The logs cover only {span['hours']:,} hours ({span['days']} days): too short for trends",
+                f"The logs cover only {result.span_hours:,} hours ({days} days): too short for trends",
                 f"Failure rates and growth need weeks of history (at least {MIN_TREND_DAYS:g} days). "
                 "Collect the ArchivedLogs folder or a wider Log Collector date range, or add the License "
                 "Monitor QVDs (--qvd).",
-                {"days": days, "first": to_jsonable(span["first"]), "last": to_jsonable(span["last"])},
+                {"days": days, "first": to_jsonable(result.span_first), "last": to_jsonable(result.span_last)},
             )
         )
-    return findings
+    return tuple(findings)
 
 
 ANALYSIS = Analysis(NAME, queries, build)

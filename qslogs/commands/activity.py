@@ -8,8 +8,8 @@ from typing import Any
 
 import click
 
-from qslogs.analyses.activity import activity_analysis, activity_json
-from qslogs.analyses.base import AnalysisOptions
+from qslogs.analyses import AnalysisOptions, run_analyses
+from qslogs.analyses.activity_result import ActivityResult
 from qslogs.commands.options import (
     bundle_paths,
     json_option,
@@ -19,7 +19,7 @@ from qslogs.commands.options import (
     time_window_options,
 )
 from qslogs.commands.terminal import cut, render, styled, table, when
-from qslogs.export import dumps
+from qslogs.export import dumps, result_json
 from qslogs.words import plural
 
 
@@ -50,12 +50,15 @@ def activity(
       qslogs activity C:/ProgramData/Qlik/Sense/Log --since 2026-10-01 --json > activity.json
     """
     options = AnalysisOptions(since=since, until=until)
-    data = activity_json(activity_analysis(load(paths, strict, quiet), options))
+    result = run_analyses(load(paths, strict, quiet), options, only=["activity"])["activity"]
+    assert isinstance(result, ActivityResult)
+    data = result_json(result)
     click.echo(dumps(data) if as_json else render_activity(data))
 
 
 def render_activity(data: dict[str, Any]) -> str:
-    """The terminal view: errors/warnings per service × node, top messages, sessions per source."""
+    """The terminal view of the ``--json`` object: errors/warnings per service × node, top messages, sessions
+    per source."""
     if not data["by_service_host"] and not data["session_totals"]:
         return "No log records with a level and no sessions in this bundle."
     levels = table(("service", {"cut": True}), "node", ("errors", {"justify": "right"}),

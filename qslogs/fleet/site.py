@@ -21,6 +21,7 @@ import pyarrow as pa
 
 from qslogs.analyses import AnalysisOptions, run_analyses
 from qslogs.analyses.base import AnyResult
+from qslogs.analyses.input_result import InputResult
 from qslogs.analyses.licenses.result import LicensesResult
 from qslogs.analyses.reloads import ReloadsResult
 from qslogs.bundle import Limits
@@ -103,7 +104,9 @@ def site_tables(results: Mapping[str, AnyResult]) -> dict[str, list[dict[str, An
     reloads = results["reloads"]
     assert isinstance(reloads, ReloadsResult)
     licenses = results["licenses"]
-    quality = results["input"].tables
+    quality = results["input"]
+    if not isinstance(quality, InputResult):
+        raise TypeError(f"the input analysis returned {type(quality).__name__}, not InputResult")
     findings = [
         {"analysis": f.analysis, "severity": f.severity.value, "title": f.title, "detail": f.detail}
         for result in results.values() for f in result.findings
@@ -112,11 +115,11 @@ def site_tables(results: Mapping[str, AnyResult]) -> dict[str, list[dict[str, An
         {"path": b["source_file"], "kind": b["kind"], "problem": "bad lines", "bad_lines": b["count"],
          "first_line_no": (b.get("first_lines") or [{}])[0].get("line_no"),
          "reason": (b.get("first_lines") or [{}])[0].get("reason")}
-        for b in quality.get("bad_files", [])
+        for b in frame_rows(quality.bad_files)
     ] + [
         {"path": i["path"], "kind": None, "problem": "unreadable", "bad_lines": 0, "first_line_no": None,
          "reason": i["reason"]}
-        for i in quality.get("file_issues", [])
+        for i in frame_rows(quality.file_issues)
     ]
     return {
         "runs": frame_rows(reloads.runs),

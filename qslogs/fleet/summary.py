@@ -16,6 +16,7 @@ from typing import Any
 import polars as pl
 
 from qslogs.analyses.base import AnyResult
+from qslogs.analyses.input_result import InputResult
 from qslogs.analyses.licenses.result import LicensesResult
 from qslogs.analyses.reloads import ReloadsResult
 from qslogs.analyses.reloads.aggregates import FAILED as RELOAD_FAILURES
@@ -46,7 +47,6 @@ def site_summary(site: str, bundle: str, report: str | None, results: Mapping[st
     manual = reloads.manual_reloads if reloads else ReloadsResult.empty_frame("manual_reloads")
     manual_failed = manual.filter(pl.col("outcome") == "failed")
     counts = Counter(str(f.severity) for result in results.values() for f in result.findings)
-    quality = results["input"].tables if "input" in results else {}
     return {
         "site": site,
         "bundle": bundle,
@@ -60,11 +60,19 @@ def site_summary(site: str, bundle: str, report: str | None, results: Mapping[st
         "connections_401": _connections_401(pl.concat([failed.select(CAUSE), manual_failed.select(CAUSE)])),
         "findings": {s.value: counts.get(s.value, 0) for s in Severity},
         "licenses": _licenses(results.get("licenses")),
-        "bad_input": {
-            "bad_lines": sum(b["count"] for b in quality.get("bad_files", [])),
-            "files_with_bad_lines": len(quality.get("bad_files", [])),
-            "unreadable_files": len(quality.get("file_issues", [])),
-        },
+        "bad_input": _bad_input(results.get("input")),
+    }
+
+
+def _bad_input(quality: AnyResult | None) -> dict[str, int]:
+    """Bad lines, files with bad lines and unreadable files, as the input analysis counted them (zeros
+    without it: a site that failed)."""
+    if not isinstance(quality, InputResult):
+        return {"bad_lines": 0, "files_with_bad_lines": 0, "unreadable_files": 0}
+    return {
+        "bad_lines": quality.bad_lines,
+        "files_with_bad_lines": quality.bad_files.height,
+        "unreadable_files": quality.unreadable_files,
     }
 
 

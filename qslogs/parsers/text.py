@@ -45,17 +45,10 @@ def is_signature_trailer(line: str) -> bool:
     return bool(_SIGNATURE.match(line.rstrip("\r")))
 
 
-def lines_frame(lines: list[str], first_line_no: int) -> pl.DataFrame:
-    """Physical lines as a frame (``line_no``, ``line``) with every trailing CR stripped."""
-    return pl.DataFrame(
-        {"line": pl.Series(lines, dtype=pl.String).str.strip_chars_end("\r")}
-    ).with_row_index("line_no", offset=first_line_no).with_columns(pl.col("line_no").cast(pl.Int64))
-
-
 def fast_lines(data: bytes) -> pl.Series | None:
     """The physical lines of UTF-8 bytes split by polars' native reader, or None to take the Python path.
 
-    Same lines as :func:`decode_text` + :func:`lines_frame` (trailing CRs stripped, one BOM dropped, a
+    Same lines as :func:`decode_text` (trailing CRs stripped, one BOM dropped, a
     final line end not starting another line, a last line of nothing but CRs dropped), about three
     times faster on large files. None when the bytes are empty, hold a NUL, start with a UTF-16 BOM or
     are not valid UTF-8: :func:`decode_text` handles those.

@@ -19,7 +19,9 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
+from qslogs.analyses.activity_result import ActivityResult
 from qslogs.analyses.base import AnyResult
+from qslogs.analyses.input_result import InputResult
 from qslogs.analyses.licenses.result import LicensesResult
 from qslogs.analyses.reloads import ReloadsResult
 from qslogs.errors import ReportError
@@ -93,16 +95,20 @@ def build_context(
     generated_at: datetime | None = None,
 ) -> ReportContext:
     """Arrange the results into the template context (no analysis happens here)."""
-    span_table: dict[str, Any] = results["input"].tables["time_span"] if "input" in results else {}
-    first, last = span_table.get("first"), span_table.get("last")
+    quality = results.get("input")
+    first, last, hours, days = (
+        (quality.span_first, quality.span_last, quality.span_hours, quality.span_days)
+        if isinstance(quality, InputResult)
+        else (None, None, None, None)
+    )
     span = [ts_ms(first) or 0, ts_ms(last) or 0] if first and last else None
     data: dict[str, Any] = {"span": span, "aggs": {}, "heat": {}}
     sections: dict[str, Section] = {}
     others: list[Section] = []
     for name, result in results.items():
-        if name == "activity":
-            sections["activity"], data["aggs"]["activity"] = activity_section(result, span_table.get("hours"))
-        elif name == "input":
+        if isinstance(result, ActivityResult):
+            sections["activity"], data["aggs"]["activity"] = activity_section(result, hours)
+        elif isinstance(result, InputResult):
             sections["bundle"] = bundle_section(result, _coverage(results))
         elif name == "reloads" and isinstance(result, ReloadsResult):
             sections["reloads"] = reloads_section(result, data)
@@ -114,7 +120,7 @@ def build_context(
     rows, counts = summary(results, present, page_ids([*sections.values(), *others]))
     generated = (generated_at or datetime.now(UTC)).astimezone(UTC).isoformat(timespec="seconds")
     span_text = (
-        f"Logs from {fmt_ts(first)} to {fmt_ts(last)} ({plural(span_table.get('days'), 'day')})"
+        f"Logs from {fmt_ts(first)} to {fmt_ts(last)} ({plural(days, 'day')})"
         if span
         else "No dated records"
     )

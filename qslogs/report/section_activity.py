@@ -5,7 +5,10 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from qslogs.analyses.base import AnyResult
+import polars as pl
+
+from qslogs.analyses.activity_result import ActivityResult
+from qslogs.jsonable import frame_rows
 from qslogs.report.charts import DAY, HOUR, Series, bar_chart, line_chart, sparkline
 from qslogs.report.evidence import service_anchor
 from qslogs.report.filters import fmt_int, plural, ts_ms
@@ -21,13 +24,12 @@ def hourly(span_hours: float | None) -> bool:
     return span_hours is not None and span_hours <= HOURLY_UP_TO_H
 
 
-def activity_section(result: AnyResult, span_hours: float | None) -> tuple[Section, dict[str, Any]]:
+def activity_section(result: ActivityResult, span_hours: float | None) -> tuple[Section, dict[str, Any]]:
     """The section and the aggregate the date filter recomputes (errors/warnings/records per row key)."""
-    t = result.tables
     per_hour = hourly(span_hours)
     bucket = HOUR if per_hour else DAY
     unit = "hour" if per_hour else "day"
-    totals = t["hourly_totals"] if per_hour else t["daily_totals"]
+    totals = frame_rows(result.hourly_totals if per_hour else result.daily_totals)
     time_key = "hour" if per_hour else "day"
     chart = bar_chart(
         [r[time_key] for r in totals],
@@ -39,10 +41,10 @@ def activity_section(result: AnyResult, span_hours: float | None) -> tuple[Secti
         bucket_ms=bucket,
         y_label="records",
     )
-    buckets = _buckets(t, per_hour)
+    buckets = _buckets(result.hourly if per_hour else result.daily, time_key)
     all_times = sorted({ts_ms(r[time_key]) or 0 for r in totals})
     rows = []
-    for r in t["by_service_host"]:
+    for r in frame_rows(result.by_service_host):
         key = f"{r['service']}|{r['host']}"
         series = [buckets[key].get(x, [0, 0, 0])[0] for x in all_times]
         spark = (
@@ -73,7 +75,7 @@ def activity_section(result: AnyResult, span_hours: float | None) -> tuple[Secti
         agg="activity",
         caption="Counts follow the date filter; the first/last error columns cover the whole bundle.",
     )
-    messages = _messages_table(t["messages"])
+    messages = _messages_table(frame_rows(result.messages))
     blocks = [
         Block(
             title="Errors and warnings over time",
@@ -89,7 +91,7 @@ def activity_section(result: AnyResult, span_hours: float | None) -> tuple[Secti
         Block(title="By service and node", id="activity-services", tables=[services]),
         Block(title="Most frequent errors and warnings", id="activity-messages", tables=[messages]),
     ]
-    sessions = _sessions_block(t["sessions"], t["session_totals"])
+    sessions = _sessions_block(frame_rows(result.sessions), frame_rows(result.session_totals))
     if sessions:
         blocks.append(sessions)
     intro = (
@@ -99,23 +101,12 @@ def activity_section(result: AnyResult, span_hours: float | None) -> tuple[Secti
     return Section(id="activity", title="Activity", intro=intro, blocks=blocks), agg
 
 
-def _buckets(t: dict[str, Any], per_hour: bool) -> dict[str, dict[int, list[int]]]:
-    """Errors, warnings and records per service × node and time bucket: sparklines and the date filter's recount."""
+def _buckets(counts: pl.DataFrame, time_key: str) -> dict[str, dict[int, list[int]]]:
+    """The analysis' errors, warnings and records per service × node and time bucket, keyed for the sparklines
+    and the date filter's recount (``service|node`` → bucket start in ms → the three counts)."""
     buckets: dict[str, dict[int, list[int]]] = defaultdict(dict)
-    if per_hour:
-        for r in t["levels"]:
-            cell = buckets[f"{r['service']}|{r['host']}"].setdefault(ts_ms(r["hour"]) or 0, [0, 0, 0])
-            level = r["level"]
-            cell[0] += r["count"] if level in ("ERROR", "FATAL") else 0
-            cell[1] += r["count"] if level == "WARN" else 0
-            cell[2] += r["count"]
-    else:
-        for r in t["daily"]:
-            buckets[f"{r['service']}|{r['host']}"][ts_ms(r["day"]) or 0] = [
-                r["errors"],
-                r["warnings"],
-                r["records"],
-            ]
+    for r in frame_rows(counts):
+        buckets[f"{r['service']}|{r['host']}"][ts_ms(r[time_key]) or 0] = [r["errors"], r["warnings"], r["records"]]
     return buckets
 
 

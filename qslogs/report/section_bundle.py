@@ -5,39 +5,33 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from qslogs.analyses.base import AnyResult
+from qslogs.analyses.input_result import InputResult
+from qslogs.jsonable import frame_rows
 from qslogs.report.evidence import bad_file_anchor
 from qslogs.report.filters import fmt_bytes, fmt_int, fmt_ts, plural
 from qslogs.report.model import Block, Callout, Column, Fact, Section
 from qslogs.report.sections import details, make_table
 
 
-def bundle_section(result: AnyResult, coverage: list[Callout]) -> Section:
+def bundle_section(result: InputResult, coverage: list[Callout]) -> Section:
     """Inventory, versions, bad lines and unreadable files; ``coverage`` warnings from any analysis on top."""
-    t = result.tables
-    totals, span = t["totals"], t["time_span"]
+    r = result
     facts = [
         Fact(
             "Time span",
-            f"{fmt_ts(span['first'])} → {fmt_ts(span['last'])}" if span["first"] else "unknown",
-            plural(span["days"], "day") if span["days"] is not None else "",
+            f"{fmt_ts(r.span_first)} → {fmt_ts(r.span_last)}" if r.span_first else "unknown",
+            plural(r.span_days, "day") if r.span_days is not None else "",
             id="bundle-span",
         ),
-        Fact("Nodes", fmt_int(len(t["hosts"])), ", ".join(t["hosts"])),
-        Fact(
-            "Files", fmt_int(totals["parsed_files"]), f"parsed, of {fmt_int(totals['files'])} in the bundle"
-        ),
-        Fact("Records", fmt_int(totals["records"])),
-        Fact("Size", fmt_bytes(totals["bytes"])),
-        Fact("Bad lines", fmt_int(totals["bad_lines"]), css="warning" if totals["bad_lines"] else "ok"),
-        Fact(
-            "Unreadable files",
-            fmt_int(totals["file_issues"]),
-            css="warning" if totals["file_issues"] else "ok",
-        ),
+        Fact("Nodes", fmt_int(len(r.hosts)), ", ".join(r.hosts)),
+        Fact("Files", fmt_int(r.files_parsed), f"parsed, of {fmt_int(r.files_total)} in the bundle"),
+        Fact("Records", fmt_int(r.records)),
+        Fact("Size", fmt_bytes(r.size_bytes)),
+        Fact("Bad lines", fmt_int(r.bad_lines), css="warning" if r.bad_lines else "ok"),
+        Fact("Unreadable files", fmt_int(r.unreadable_files), css="warning" if r.unreadable_files else "ok"),
     ]
     blocks = [Block(title="", callouts=coverage, facts=facts)]
-    about = [_about_fact(a) for a in sorted(t["about"], key=_about_order)]
+    about = [_about_fact(a) for a in sorted(frame_rows(r.about), key=_about_order)]
     versions = make_table(
         "t-bundle-versions",
         [
@@ -49,7 +43,7 @@ def bundle_section(result: AnyResult, coverage: list[Callout]) -> Section:
             Column("first", "First seen", "ts"),
             Column("last", "Last seen", "ts"),
         ],
-        t["versions"],
+        frame_rows(r.versions),
         ts="first",
         te="last",
         caption="Each service writes its own version; two rows for one component and node mean an upgrade.",
@@ -69,7 +63,7 @@ def bundle_section(result: AnyResult, coverage: list[Callout]) -> Section:
             Column("first", "First", "ts"),
             Column("last", "Last", "ts"),
         ],
-        t["inventory"],
+        frame_rows(r.inventory),
         ts="first",
         te="last",
         css=lambda r: "warning" if r["bad_lines"] else "",
@@ -82,7 +76,7 @@ def bundle_section(result: AnyResult, coverage: list[Callout]) -> Section:
             intro="Files and records per log kind and node (duplicates and unknown files excluded).",
         )
     )
-    blocks.append(_bad_input(t))
+    blocks.append(_bad_input(r))
     skipped = make_table(
         "t-bundle-skipped",
         [
@@ -91,12 +85,12 @@ def bundle_section(result: AnyResult, coverage: list[Callout]) -> Section:
             Column("note", "Why"),
             Column("size", "Size", "bytes"),
         ],
-        t["unknown_files"],
+        frame_rows(r.unknown_files),
         empty="None.",
     )
     blocks.append(
         Block(
-            title=f"Files not analysed ({plural(len(t['unknown_files']), 'file')})",
+            title=f"Files not analysed ({plural(r.unknown_files.height, 'file')})",
             id="bundle-skipped",
             tables=[skipped],
             collapsed=True,
@@ -133,7 +127,7 @@ def _about_fact(a: dict[str, Any]) -> Fact:
     return Fact(label, str(a["value"]), f"{a['source']} {a['key']}")
 
 
-def _bad_input(t: dict[str, Any]) -> Block:
+def _bad_input(result: InputResult) -> Block:
     bad = make_table(
         "t-bundle-bad",
         [
@@ -158,7 +152,7 @@ def _bad_input(t: dict[str, Any]) -> Block:
                     ],
                 ),
             }
-            for b in t["bad_files"]
+            for b in frame_rows(result.bad_files)
         ],
         row_id=lambda b: bad_file_anchor(b["source_file"]),
         empty="Every line fitted its file's format.",
@@ -166,7 +160,7 @@ def _bad_input(t: dict[str, Any]) -> Block:
     issues = make_table(
         "t-bundle-issues",
         [Column("path", "File", "code"), Column("reason", "Reason")],
-        t["file_issues"],
+        frame_rows(result.file_issues),
         empty="Every file could be read.",
     )
     return Block(
