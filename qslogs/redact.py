@@ -26,8 +26,8 @@ from typing import Any
 
 import polars as pl
 
-from qslogs.analyses.base import AnalysisResult, AnyResult
 from qslogs.analyses.result import Result
+from qslogs.jsonable import result_tables
 
 KINDS = {"user": "user", "dir": "dir", "host": "host", "ip": "ip", "domain": "domain", "email": "email",
          "input": "input"}
@@ -306,26 +306,23 @@ class Redactor:
             return [self.value(v) for v in value]
         return value
 
-    def results(self, results: Mapping[str, AnyResult]) -> dict[str, AnyResult]:
+    def results(self, results: Mapping[str, Result]) -> dict[str, Result]:
         """Redacted copies of analysis results (findings and tables), after learning from them."""
         for result in results.values():
-            self.learn_values(result.tables)
+            self.learn_values(result_tables(result))
             for finding in result.findings:
                 self.learn_values(finding.data)
-        out: dict[str, AnyResult] = {}
+        out: dict[str, Result] = {}
         for name, result in results.items():
             findings = [
                 replace(f, title=self.text(f.title), detail=self.text(f.detail), data=self.value(f.data),
                         keys=tuple(self.text(k) for k in f.keys))
                 for f in result.findings
             ]
-            if isinstance(result, Result):
-                changes: dict[str, Any] = {
-                    f.name: self._field(getattr(result, f.name)) for f in fields(result) if f.name != "findings"
-                }
-                out[name] = replace(result, findings=tuple(findings), **changes)
-            else:
-                out[name] = AnalysisResult(result.name, findings, self.value(result.tables))
+            changes: dict[str, Any] = {
+                f.name: self._field(getattr(result, f.name)) for f in fields(result) if f.name != "findings"
+            }
+            out[name] = replace(result, findings=tuple(findings), **changes)
         return out
 
     def _field(self, value: Any) -> Any:

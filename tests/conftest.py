@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 if TYPE_CHECKING:  # qslogs is imported by the fixtures, after the time zone below is pinned
-    from qslogs.analyses import AnyResult
+    from qslogs.analyses import Result
     from qslogs.bundle import Limits
     from qslogs.frames import Frames
     from qslogs.loader import Progress
@@ -90,7 +90,7 @@ def _fingerprint(frames: Frames) -> tuple[object, ...]:
 
 
 @pytest.fixture(scope="session")
-def sample_results(sample_frames: Frames, sample_root: Path) -> dict[str, AnyResult]:
+def sample_results(sample_frames: Frames, sample_root: Path) -> dict[str, Result]:
     """Every analysis over the sample bundle with its QVDs (``qvd/``), as ``qslogs report --qvd`` runs them."""
     from qslogs.analyses import AnalysisOptions, run_analyses
 
@@ -98,7 +98,7 @@ def sample_results(sample_frames: Frames, sample_root: Path) -> dict[str, AnyRes
 
 
 @pytest.fixture(scope="session")
-def sample_report_html(sample_results: dict[str, AnyResult], tmp_path_factory: pytest.TempPathFactory) -> str:
+def sample_report_html(sample_results: dict[str, Result], tmp_path_factory: pytest.TempPathFactory) -> str:
     """The report of ``sample_results`` (title ``Sample``, made at :data:`SAMPLE_GENERATED`), as text."""
     from qslogs.report import render_report
 

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from bs4 import BeautifulSoup
 
-from qslogs.analyses import AnalysisOptions, AnyResult, run_analyses
+from qslogs.analyses import AnalysisOptions, Result, run_analyses
 from qslogs.loader import load_frames
 from qslogs.report import render_report
 from tests.conftest import SAMPLE_BUNDLE
@@ -112,7 +112,7 @@ def console_lines(stderr: str) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def report(sample_results: dict[str, AnyResult], tmp_path_factory: pytest.TempPathFactory) -> Path:
+def report(sample_results: dict[str, Result], tmp_path_factory: pytest.TempPathFactory) -> Path:
     return render_report(
         sample_results,
         tmp_path_factory.mktemp("browser") / "report.html",

@@ -8,15 +8,18 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
+import polars as pl
 import pytest
 from bs4 import BeautifulSoup, Tag
 from click.testing import CliRunner
 
-from qslogs.analyses import AnalysisResult, run_analyses
+from qslogs.analyses import Result, run_analyses
+from qslogs.analyses.result import frame_field, value_field
 from qslogs.cli import cli
 from qslogs.findings import Finding, Severity
 from qslogs.frames import Frames
@@ -61,7 +64,7 @@ def test_sections_in_report_order_with_a_table_of_contents(soup: BeautifulSoup) 
 
 
 def test_health_summary_has_every_finding_most_severe_first(
-    soup: BeautifulSoup, sample_results: dict[str, AnalysisResult]
+    soup: BeautifulSoup, sample_results: dict[str, Result]
 ) -> None:
     findings = [f for r in sample_results.values() for f in r.findings]
     site, bundle = soup.select("#t-summary tbody tr"), soup.select("#t-summary-bundle tbody tr")
@@ -174,14 +177,14 @@ def test_embedded_data_is_valid_json_for_the_script(soup: BeautifulSoup) -> None
     assert data["heat"]["reloads"] and all(len(e) == 4 for e in data["heat"]["reloads"])
 
 
-def test_same_results_same_bytes(sample_results: dict[str, AnalysisResult], tmp_path: Path) -> None:
+def test_same_results_same_bytes(sample_results: dict[str, Result], tmp_path: Path) -> None:
     a = render_report(sample_results, tmp_path / "a.html", generated_at=GENERATED).read_bytes()
     b = render_report(sample_results, tmp_path / "b.html", generated_at=GENERATED).read_bytes()
     assert a == b
 
 
 def test_absent_analyses_hide_their_sections(
-    sample_results: dict[str, AnalysisResult], tmp_path: Path
+    sample_results: dict[str, Result], tmp_path: Path
 ) -> None:
     partial = {k: sample_results[k] for k in ("activity", "input")}
     html = render_report(partial, tmp_path / "p.html", generated_at=GENERATED).read_text(encoding="utf-8")
@@ -190,14 +193,26 @@ def test_absent_analyses_hide_their_sections(
     assert not page.select("#t-reloads-failed") and "Reloads" not in page.select_one("nav.toc").get_text()  # type: ignore
 
 
+CONNECTION_ERRORS = {"time": pl.Datetime("us", "UTC"), "connection": pl.String(), "count": pl.Int64()}
+
+
+@dataclass(frozen=True, kw_only=True)
+class Connections(Result):
+    """An analysis the report has no dedicated section for."""
+
+    NAME: ClassVar[str] = "connections"
+    errors: pl.DataFrame = frame_field(CONNECTION_ERRORS, "errors per connection")
+    totals: dict[str, int] = value_field("counts")
+
+
 def test_an_unknown_analysis_gets_a_generic_section(tmp_path: Path) -> None:
-    extra = AnalysisResult(
-        "connections",
-        [Finding("connections", Severity.CRITICAL, "401 on REST_x")],
-        {
-            "errors": [{"time": "2026-10-01T10:00:00.000Z", "connection": "REST_x", "count": 3}],
-            "totals": {"connections": 1},
-        },
+    extra = Connections(
+        findings=(Finding("connections", Severity.CRITICAL, "401 on REST_x"),),
+        errors=pl.DataFrame(
+            {"time": [datetime(2026, 10, 1, 10, tzinfo=UTC)], "connection": ["REST_x"], "count": [3]},
+            schema=CONNECTION_ERRORS,
+        ),
+        totals={"connections": 1},
     )
     html = render_report({"connections": extra}, tmp_path / "g.html", generated_at=GENERATED).read_text(
         "utf-8"
@@ -212,7 +227,7 @@ def test_an_unknown_analysis_gets_a_generic_section(tmp_path: Path) -> None:
 
 
 def test_redaction_leaves_no_original_name_on_the_sample(
-    sample_frames: Frames, sample_results: dict[str, AnalysisResult], sample_html: str, tmp_path: Path
+    sample_frames: Frames, sample_results: dict[str, Result], sample_html: str, tmp_path: Path
 ) -> None:
     names = known_names(sample_frames)
     assert {"sense01", "sense02", "corp", "karin.nilsson"} <= {n.lower() for n in names}

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from bs4 import BeautifulSoup
 
-from qslogs.analyses import AnalysisResult, run_analyses
+from qslogs.analyses import Result, run_analyses
 from qslogs.analyses.licenses.denials import is_service_account
 from qslogs.analyses.licenses.result import LicensesResult
 from qslogs.analyses.reloads import ReloadsResult
@@ -115,7 +115,7 @@ def scenarios(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path,
 
 
 @pytest.fixture(scope="session")
-def analysed(scenarios: dict[str, tuple[Path, dict[str, Any]]]) -> dict[str, dict[str, AnalysisResult]]:
+def analysed(scenarios: dict[str, tuple[Path, dict[str, Any]]]) -> dict[str, dict[str, Result]]:
     return {name: run_analyses(load_frames([root])) for name, (root, _) in scenarios.items()}
 
 
@@ -129,7 +129,7 @@ def _at(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
-def _monitor(results: dict[str, AnalysisResult], name: str) -> dict[str, Any]:
+def _monitor(results: dict[str, Result], name: str) -> dict[str, Any]:
     data = reloads_json(results["reloads"])
     return next(m for m in data["monitoring_apps"] if m["name"] == name)
 
@@ -141,7 +141,7 @@ def _monitor(results: dict[str, AnalysisResult], name: str) -> dict[str, Any]:
 )
 def test_each_scenario_gets_its_verdict(
     scenarios: dict[str, tuple[Path, dict[str, Any]]],
-    analysed: dict[str, dict[str, AnalysisResult]],
+    analysed: dict[str, dict[str, Result]],
     scenario: str,
     verdict: str,
     failures: int,
@@ -171,7 +171,7 @@ def test_each_scenario_gets_its_verdict(
 
 @pytest.mark.slow
 def test_failing_monitor_is_one_critical_finding_naming_the_connection(
-    analysed: dict[str, dict[str, AnalysisResult]], scenarios: dict[str, tuple[Path, dict[str, Any]]]
+    analysed: dict[str, dict[str, Result]], scenarios: dict[str, tuple[Path, dict[str, Any]]]
 ) -> None:
     results = analysed["failing"]
     lm = _monitor(results, "License Monitor")
@@ -196,7 +196,7 @@ def test_failing_monitor_is_one_critical_finding_naming_the_connection(
 
 
 @pytest.mark.slow
-def test_healthy_bundle_is_ok_and_nothing_is_critical(analysed: dict[str, dict[str, AnalysisResult]]) -> None:
+def test_healthy_bundle_is_ok_and_nothing_is_critical(analysed: dict[str, dict[str, Result]]) -> None:
     results = analysed["healthy"]
     assert _monitor(results, "License Monitor")["verdict"] == "ok"
     assert [f.title for r in results.values() for f in r.findings if f.severity is Severity.CRITICAL] == []
@@ -205,7 +205,7 @@ def test_healthy_bundle_is_ok_and_nothing_is_critical(analysed: dict[str, dict[s
 
 
 @pytest.mark.slow
-def test_stale_and_missing_findings_say_what_to_do(analysed: dict[str, dict[str, AnalysisResult]]) -> None:
+def test_stale_and_missing_findings_say_what_to_do(analysed: dict[str, dict[str, Result]]) -> None:
     stale = next(f for f in analysed["stale"]["reloads"].findings if f.data.get("name") == "License Monitor")
     assert stale.severity is Severity.CRITICAL and "has not reloaded successfully for 30 hours" in stale.title
     assert "the license data is stale since" in stale.detail
@@ -215,14 +215,14 @@ def test_stale_and_missing_findings_say_what_to_do(analysed: dict[str, dict[str,
     assert missing.severity is Severity.WARNING and "Recreate the reload task" in missing.detail
 
 
-def _first_screen(results: dict[str, AnalysisResult], out: Path) -> BeautifulSoup:
+def _first_screen(results: dict[str, Result], out: Path) -> BeautifulSoup:
     render_report(results, out, title="scenario")
     return BeautifulSoup(out.read_text(encoding="utf-8"), "html.parser")
 
 
 @pytest.mark.slow
 def test_failing_monitor_is_the_first_row_and_its_tile_is_red(
-    analysed: dict[str, dict[str, AnalysisResult]], tmp_path: Path
+    analysed: dict[str, dict[str, Result]], tmp_path: Path
 ) -> None:
     page = _first_screen(analysed["failing"], tmp_path / "failing.html")
     first = page.select("#t-summary tbody tr")[0]
@@ -244,7 +244,7 @@ def test_failing_monitor_is_the_first_row_and_its_tile_is_red(
 
 @pytest.mark.slow
 def test_healthy_first_screen_and_bundle_findings_in_their_own_group(
-    analysed: dict[str, dict[str, AnalysisResult]], tmp_path: Path
+    analysed: dict[str, dict[str, Result]], tmp_path: Path
 ) -> None:
     page = _first_screen(analysed["healthy"], tmp_path / "healthy.html")
     counts = {li["class"][0]: li.select_one(".n").get_text() for li in page.select("ul.counts li")}  # type: ignore[union-attr]
@@ -315,7 +315,7 @@ def test_denials_by_user_on_the_real_bundle_counted_by_hand(real_log_folder: Pat
 
 @pytest.mark.slow
 def test_scenario_service_denials_match_what_was_planted(
-    scenarios: dict[str, tuple[Path, dict[str, Any]]], analysed: dict[str, dict[str, AnalysisResult]]
+    scenarios: dict[str, tuple[Path, dict[str, Any]]], analysed: dict[str, dict[str, Result]]
 ) -> None:
     truth = scenarios["healthy"][1]
     planted = truth["reloads"]["service_denials"]
@@ -337,7 +337,7 @@ def test_scenario_service_denials_match_what_was_planted(
 
 @pytest.mark.slow
 def test_engine_upgrade_and_restarts_per_node(
-    scenarios: dict[str, tuple[Path, dict[str, Any]]], analysed: dict[str, dict[str, AnalysisResult]]
+    scenarios: dict[str, tuple[Path, dict[str, Any]]], analysed: dict[str, dict[str, Result]]
 ) -> None:
     truth = scenarios["healthy"][1]
     upgrade = _at(truth["timeline"]["engine_upgrade_utc"])

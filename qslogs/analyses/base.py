@@ -2,7 +2,7 @@
 
 Each analysis is a pair of pure functions. The runner gathers the queries of every analysis and
 collects them in one ``pl.collect_all``, so polars can share scans and run them in parallel; then each
-analysis builds its :class:`AnalysisResult` from plain DataFrames. Analyses never open files.
+analysis builds its typed :class:`~qslogs.analyses.result.Result` from plain DataFrames. Analyses never open files.
 """
 
 from __future__ import annotations
@@ -11,12 +11,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 import polars as pl
 
 from qslogs.analyses.result import Result
-from qslogs.findings import Finding
 from qslogs.frames import Frames
 
 
@@ -36,30 +34,16 @@ class AnalysisOptions:
     failed_only: bool = field(default=False, metadata={"help": "list only failed reload runs"})
 
 
-@dataclass
-class AnalysisResult:
-    """What one analysis found: findings for the summary, and JSON-ready tables for CLI and report."""
-
-    name: str
-    findings: list[Finding] = field(default_factory=list)
-    tables: dict[str, Any] = field(default_factory=dict)
-
-
-#: What an analysis returns: a typed :class:`~qslogs.analyses.result.Result`, or (until every analysis is
-#: converted) the older :class:`AnalysisResult` of JSON-ready tables.
-AnyResult = AnalysisResult | Result
-
-
 @dataclass(frozen=True)
 class Analysis:
     """A registered analysis: ``queries`` builds LazyFrames, ``build`` turns their results into a result."""
 
     name: str
     queries: Callable[[Frames, AnalysisOptions], dict[str, pl.LazyFrame]]
-    build: Callable[[dict[str, pl.DataFrame], Frames, AnalysisOptions], AnyResult]
+    build: Callable[[dict[str, pl.DataFrame], Frames, AnalysisOptions], Result]
 
 
-def run(analyses: list[Analysis], frames: Frames, options: AnalysisOptions) -> dict[str, AnyResult]:
+def run(analyses: list[Analysis], frames: Frames, options: AnalysisOptions) -> dict[str, Result]:
     """Run analyses with every query collected in one ``pl.collect_all``."""
     keyed: list[tuple[str, str]] = []
     lazies: list[pl.LazyFrame] = []

@@ -79,14 +79,6 @@ class Result:
         """The analysis's name (``reloads``, ``licenses``, …)."""
         return self.NAME
 
-    @property
-    def tables(self) -> dict[str, Any]:
-        """Transitional: every field but the findings as JSON-ready values, for consumers that do not read
-        the typed fields yet. Removed once none is left."""
-        from qslogs.jsonable import result_tables
-
-        return result_tables(self)
-
     def __post_init__(self) -> None:
         for f in fields(self):
             schema = f.metadata.get("schema")

@@ -20,10 +20,10 @@ from typing import Any
 import pyarrow as pa
 
 from qslogs.analyses import AnalysisOptions, run_analyses
-from qslogs.analyses.base import AnyResult
 from qslogs.analyses.input_result import InputResult
 from qslogs.analyses.licenses.result import LicensesResult
 from qslogs.analyses.reloads import ReloadsResult
+from qslogs.analyses.result import Result
 from qslogs.bundle import Limits
 from qslogs.errors import QslogsError
 from qslogs.fleet.discover import Site
@@ -75,7 +75,7 @@ def _failed(site: Site, error: str) -> dict[str, pa.Table]:
     return {"sites": arrow_table("sites", site.name, [site_row(summary)])}
 
 
-def _analyse(site: Site, options: FleetOptions) -> dict[str, AnyResult]:
+def _analyse(site: Site, options: FleetOptions) -> dict[str, Result]:
     """Load, analyse, (redact,) render: the calls of ``qslogs report``."""
     from qslogs.outputs import write_text
     from qslogs.pipeline import require_usable, window_text
@@ -99,7 +99,7 @@ def _analyse(site: Site, options: FleetOptions) -> dict[str, AnyResult]:
     return results
 
 
-def site_tables(results: Mapping[str, AnyResult]) -> dict[str, list[dict[str, Any]]]:
+def site_tables(results: Mapping[str, Result]) -> dict[str, list[dict[str, Any]]]:
     """The analysis rows of each fleet table (the ``--json`` tables of ``reloads``, ``license``, …)."""
     reloads = results["reloads"]
     assert isinstance(reloads, ReloadsResult)

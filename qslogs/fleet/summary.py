@@ -15,11 +15,11 @@ from typing import Any
 
 import polars as pl
 
-from qslogs.analyses.base import AnyResult
 from qslogs.analyses.input_result import InputResult
 from qslogs.analyses.licenses.result import LicensesResult
 from qslogs.analyses.reloads import ReloadsResult
 from qslogs.analyses.reloads.aggregates import FAILED as RELOAD_FAILURES
+from qslogs.analyses.result import Result
 from qslogs.findings import Severity
 from qslogs.jsonable import frame_rows, to_jsonable
 
@@ -36,7 +36,7 @@ MONITOR_KEYS = ("name", "verdict", "last_success", "last_attempt", "last_status"
 FAILED = list(RELOAD_FAILURES)
 
 
-def site_summary(site: str, bundle: str, report: str | None, results: Mapping[str, AnyResult],
+def site_summary(site: str, bundle: str, report: str | None, results: Mapping[str, Result],
                  error: str | None) -> dict[str, Any]:
     """The ``--json`` object of one site (``error`` set and everything else empty when it failed)."""
     reloads = results.get("reloads")
@@ -64,7 +64,7 @@ def site_summary(site: str, bundle: str, report: str | None, results: Mapping[st
     }
 
 
-def _bad_input(quality: AnyResult | None) -> dict[str, int]:
+def _bad_input(quality: Result | None) -> dict[str, int]:
     """Bad lines, files with bad lines and unreadable files, as the input analysis counted them (zeros
     without it: a site that failed)."""
     if not isinstance(quality, InputResult):
@@ -103,7 +103,7 @@ def _connections_401(failed: pl.DataFrame) -> dict[str, int]:
     return dict(zip(hits["connection"].to_list(), hits["len"].to_list(), strict=True))
 
 
-def _licenses(result: AnyResult | None) -> dict[str, Any]:
+def _licenses(result: Result | None) -> dict[str, Any]:
     """Per access type what is left and when it runs out; ``runway`` is the type that runs out first (the
     analysis' own :attr:`~qslogs.analyses.licenses.result.LicensesResult.runway`)."""
     if not isinstance(result, LicensesResult):

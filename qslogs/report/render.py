@@ -20,10 +20,10 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
 from qslogs.analyses.activity_result import ActivityResult
-from qslogs.analyses.base import AnyResult
 from qslogs.analyses.input_result import InputResult
 from qslogs.analyses.licenses.result import LicensesResult
 from qslogs.analyses.reloads import ReloadsResult
+from qslogs.analyses.result import Result
 from qslogs.errors import ReportError
 from qslogs.outputs import write_text
 from qslogs.redact import Redactor
@@ -74,7 +74,7 @@ def qslogs_version() -> str:
         return "dev"
 
 
-def _coverage(results: Mapping[str, AnyResult]) -> list[Callout]:
+def _coverage(results: Mapping[str, Result]) -> list[Callout]:
     """Coverage warnings for the Bundle section: a short log span (input) and a short license history (the
     licenses findings about the input itself, ``about="bundle"``)."""
     out = []
@@ -86,7 +86,7 @@ def _coverage(results: Mapping[str, AnyResult]) -> list[Callout]:
 
 
 def build_context(
-    results: Mapping[str, AnyResult],
+    results: Mapping[str, Result],
     *,
     title: str,
     sources: Sequence[str] = (),
@@ -169,14 +169,14 @@ def render_html(context: ReportContext) -> str:
 
 
 def redacted(
-    redactor: Redactor, results: Mapping[str, AnyResult], sources: Sequence[str]
-) -> tuple[dict[str, AnyResult], list[str]]:
+    redactor: Redactor, results: Mapping[str, Result], sources: Sequence[str]
+) -> tuple[dict[str, Result], list[str]]:
     """The results and the Source line as a redacted report shows them (inputs by their pseudonym)."""
     return redactor.results(results), [redactor.source(s) for s in sources]
 
 
 def render_report(
-    results: Mapping[str, AnyResult],
+    results: Mapping[str, Result],
     out: str | Path,
     *,
     title: str = "Qlik Sense log report",

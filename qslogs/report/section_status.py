@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from qslogs.analyses.base import AnyResult
 from qslogs.analyses.licenses.result import LicensesResult
 from qslogs.analyses.reloads import ReloadsResult
 from qslogs.analyses.reloads.health import age_words
+from qslogs.analyses.result import Result
 from qslogs.report.filters import fmt_int, fmt_ts
 from qslogs.report.model import Fact
 from qslogs.words import plural
@@ -23,7 +23,7 @@ from qslogs.words import plural
 VERDICT_WORDS = {"ok": "OK", "failing": "Failing", "stale": "Stale", "missing": "No task", "unknown": "Unknown"}
 
 
-def _severity_of(result: AnyResult, **match: Any) -> str:
+def _severity_of(result: Result, **match: Any) -> str:
     """The severity of the first finding whose data holds every ``match`` pair ('' when none does)."""
     for f in result.findings:
         if all(f.data.get(k) == v for k, v in match.items()):
@@ -31,7 +31,7 @@ def _severity_of(result: AnyResult, **match: Any) -> str:
     return ""
 
 
-def _severity_at(result: AnyResult, table: str, key: str) -> str:
+def _severity_at(result: Result, table: str, key: str) -> str:
     """The severity of the first finding about row ``key`` of ``table`` ('' when none is)."""
     return next((str(f.severity) for f in result.findings if f.table == table and key in f.keys), "")
 
@@ -107,7 +107,7 @@ def license_tiles(result: LicensesResult) -> list[Fact]:
     return out
 
 
-def status_strip(results: Mapping[str, AnyResult]) -> list[Fact]:
+def status_strip(results: Mapping[str, Result]) -> list[Fact]:
     """The tiles of the first screen, in the order of the four questions."""
     out: list[Fact] = []
     reloads = results.get("reloads")

@@ -13,8 +13,9 @@ import re
 from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 from typing import Any
 
-from qslogs.analyses.base import AnyResult
+from qslogs.analyses.result import Result
 from qslogs.findings import Finding
+from qslogs.jsonable import result_tables
 from qslogs.report.evidence import evidence_for
 from qslogs.report.filters import fmt_int, severity_rank, ts_ms
 from qslogs.report.model import Block, Column, Fact, FindingRow, Row, Section, Table
@@ -90,7 +91,7 @@ def finding_group(f: Finding) -> str:
 
 
 def summary(
-    results: Mapping[str, AnyResult], present: Mapping[str, str], ids: Container[str] = frozenset()
+    results: Mapping[str, Result], present: Mapping[str, str], ids: Container[str] = frozenset()
 ) -> tuple[list[FindingRow], dict[str, int]]:
     """Every finding of every analysis: the site's, then the bundle's; most severe first in each group
     (ties keep analysis and finding order).
@@ -203,12 +204,12 @@ def _scalar(value: Any) -> Any:
     return value
 
 
-def generic_section(result: AnyResult, title: str | None = None) -> Section:
+def generic_section(result: Result, title: str | None = None) -> Section:
     """A section for an analysis without a dedicated layout: scalar facts, then every table."""
     name = result.name
     facts: list[Fact] = []
     blocks: list[Block] = []
-    for key, value in result.tables.items():
+    for key, value in result_tables(result).items():
         if isinstance(value, list):
             blocks.append(
                 Block(
