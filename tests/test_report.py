@@ -21,6 +21,7 @@ from qslogs.cli import cli
 from qslogs.findings import Finding, Severity
 from qslogs.frames import Frames
 from qslogs.loader import load_frames
+from qslogs.pipeline import with_qvds
 from qslogs.redact_frames import learn_frames
 from qslogs.report import Redactor, render_report
 from tests.conftest import SAMPLE_BUNDLE
@@ -49,7 +50,7 @@ def sample_frames(sample_root: Path) -> Frames:
 
 @pytest.fixture(scope="session")
 def sample_results(sample_frames: Frames, sample_root: Path) -> dict[str, AnalysisResult]:
-    return run_analyses(sample_frames, AnalysisOptions(qvd_paths=(sample_root / "qvd",)))
+    return run_analyses(with_qvds(sample_frames, (sample_root / "qvd",)), AnalysisOptions())
 
 
 @pytest.fixture(scope="session")

@@ -18,6 +18,7 @@ from bs4 import BeautifulSoup
 from qslogs.analyses import AnalysisOptions, run_analyses
 from qslogs.analyses.reloads.run_context import add_clock
 from qslogs.loader import load_frames
+from qslogs.pipeline import with_qvds
 from qslogs.report import render_report
 from qslogs.report.charts import Series, line_chart
 from qslogs.words import plural, when
@@ -33,7 +34,7 @@ def results(tmp_path_factory: pytest.TempPathFactory) -> Any:
         from qslogs_synth import generate_bundle
 
         root = generate_bundle(tmp_path_factory.mktemp("sample")).parent
-    return run_analyses(load_frames([root / "bundle"]), AnalysisOptions(qvd_paths=(root / "qvd",)))
+    return run_analyses(with_qvds(load_frames([root / "bundle"]), (root / "qvd",)), AnalysisOptions())
 
 
 def page(results: Any, out: Path, generated: datetime = datetime(2026, 11, 1, tzinfo=UTC)) -> BeautifulSoup:

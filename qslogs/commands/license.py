@@ -21,6 +21,7 @@ from qslogs.commands.options import (
     time_window_options,
 )
 from qslogs.export import dumps
+from qslogs.pipeline import load_qvd_map, with_qvds
 
 
 @click.command("license")
@@ -88,16 +89,17 @@ def license_command(
     """
     qvds = tuple(p for p in paths if p.suffix.lower() == ".qvd" and p.is_file())
     logs = tuple(p for p in paths if p not in qvds)
+    mapping = load_qvd_map(qvd_map) if qvd_map else None
     options = AnalysisOptions(
         since=since,
         until=until,
         professional=professional,
         analyzer=analyzer,
         tokens=tokens,
-        qvd_paths=(*qvds, *qvd_paths),
-        qvd_map=qvd_map,
+        qvd_map=mapping,
     )
     frames = load(logs, strict, quiet) if logs else no_logs()  # QVD files alone: no logs to read
+    frames = with_qvds(frames, (*qvds, *qvd_paths), mapping)
     data = license_json(license_analysis(frames, options))
     click.echo(dumps(data) if as_json else render_license(data))
 

@@ -16,6 +16,7 @@ comparison, and only an unusual field (or a file qvdrs refuses) has its bit-pack
 
 from __future__ import annotations
 
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -30,7 +31,12 @@ from qslogs.errors import QvdError
 from qslogs.parsers.qvd_header import FORMAT_KINDS, QvdField, QvdHeader, read_qvd_header
 from qslogs.timeutil import NAIVE_DATETIME
 
-__all__ = ["QvdField", "QvdHeader", "QvdTable", "read_qvd", "read_qvd_header"]
+__all__ = ["Columns", "QvdField", "QvdHeader", "QvdTable", "read_qvd", "read_qvd_header"]
+
+#: Chooses the fields to read from what is known before any row is decoded: the header, and whether a
+#: field reads as plain numbers (which costs reading that field's symbol table, so it is asked per field).
+#: None reads every field.
+Columns = Callable[[QvdHeader, Callable[[str], bool]], Collection[str] | None]
 
 _EPOCH_SERIAL = 25569  # day serial of 1970-01-01; serials count days since 1899-12-30
 _MS_PER_DAY = 86_400_000
@@ -59,7 +65,9 @@ class QvdTable:
 
     path: str
     header: QvdHeader
+    """Every field of the file, also those not read (``header.no_of_records`` counts the rows)."""
     frame: pl.DataFrame
+    """The fields read: all of them, or those asked for (header order)."""
     kinds: dict[str, str]
     notes: tuple[str, ...] = ()
 
@@ -143,23 +151,35 @@ class _Source:
 
     def __init__(self, path: str, header: QvdHeader, f: BinaryIO) -> None:
         self.path, self.header, self.f, self.notes = path, header, f, list[str]()
+        self._rows: np.ndarray | None = None
+        self._symbols: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+
+    def rows(self) -> np.ndarray:
+        """The index table as one row of ``RecordByteSize`` bytes per record (read once, for every field)."""
+        if self._rows is None:
+            h = self.header
+            self.f.seek(h.body_offset + h.index_offset)
+            self._rows = np.frombuffer(self.f.read(h.index_length), dtype=np.uint8).reshape(-1, h.record_byte_size)
+        return self._rows
 
     def symbols(self, field: QvdField) -> tuple[np.ndarray, np.ndarray]:
-        """The symbol-table bytes and the start offset of each symbol."""
+        """The symbol-table bytes and the start offset of each symbol (found once per field)."""
+        if field.name in self._symbols:
+            return self._symbols[field.name]
         self.f.seek(self.header.body_offset + field.offset)
         b = np.frombuffer(self.f.read(field.length), dtype=np.uint8)
         starts = _symbol_starts(b, field.no_of_symbols)
         if starts is None:
             raise QvdError(self.path, f"the symbol table of field {field.name!r} is not "
                            f"{field.no_of_symbols} well-formed symbols")  # fmt: skip
+        self._symbols[field.name] = b, starts
         return b, starts
 
     def codes(self, field: QvdField) -> pl.Series:
         """Per-row symbol index of one field, null for NULL, from the bit-packed index table (§8.3)."""
         h, stored = self.header, np.zeros(self.header.no_of_records, dtype=np.int64)
         if field.bit_width:
-            self.f.seek(h.body_offset + h.index_offset)
-            rows = np.frombuffer(self.f.read(h.index_length), dtype=np.uint8).reshape(-1, h.record_byte_size)
+            rows = self.rows()
             first, last = field.bit_offset // 8, (field.bit_offset + field.bit_width - 1) // 8
             word = np.zeros((h.no_of_records, 8), dtype=np.uint8)
             word[:, : last - first + 1] = rows[:, first : last + 1]
@@ -214,25 +234,58 @@ def _fix_column(src: _Source, field: QvdField, s: pl.Series) -> tuple[pl.Series,
         if s.dtype == pl.Date and (s < _QLIK_EPOCH).any() and field.length != 5 * field.no_of_symbols:
             s = src.decode(field, False)  # qvdrs truncates negative serials toward zero: -1.5 → day -1
         return _temporal(s, kind if kind in _TEMPORAL else "date" if s.dtype == pl.Date else "timestamp")
-    b, starts = src.symbols(field)
-    types = b[starts]
-    if not _HAS_TEXT[types].any():
+    verdict = _numeric_verdict(src, field)
+    if verdict == "number":
         return s, "number"
-    texts = _texts(b, starts, src.notes, field.name).drop_nulls()
-    if texts.str.contains(_PLAIN_NUMBER).all():
-        return s, "number"  # every text just spells its number
-    if not (types == 4).any() and texts.str.contains(_DATE_TEXT).all():
+    if verdict == "date":
         return _temporal(s, "date")  # §8.4 rule 3: the duals display as dates
     return src.decode(field, True), "mixed"
 
 
-def read_qvd(path: str | Path) -> QvdTable:
+def _numeric_verdict(src: _Source, field: QvdField) -> str:
+    """A field of numbers (no pure-text symbol) from its symbol table: ``number``, ``date`` or ``mixed``."""
+    b, starts = src.symbols(field)
+    types = b[starts]
+    if not _HAS_TEXT[types].any():
+        return "number"
+    texts = _texts(b, starts, src.notes, field.name).drop_nulls()
+    if texts.str.contains(_PLAIN_NUMBER).all():
+        return "number"  # every text just spells its number
+    if not (types == 4).any() and texts.str.contains(_DATE_TEXT).all():
+        return "date"
+    return "mixed"
+
+
+def _reads_as_number(src: _Source, field: QvdField) -> bool:
+    """Whether the field is read as plain numbers (Int64/Float64, kind ``number``), from its symbols alone.
+
+    The same decision as :func:`_fix_column` on qslogs' own decoding: no temporal hint, at least one
+    symbol, no pure-text symbol, and any dual text only spelling its number.
+    """
+    if field.kind in _TEMPORAL or not field.no_of_symbols:
+        return False
+    b, starts = src.symbols(field)
+    return not (b[starts] == 4).any() and _numeric_verdict(src, field) == "number"
+
+
+def read_qvd(path: str | Path, columns: Collection[str] | Columns | None = None) -> QvdTable:
     """Read a QVD file into a :class:`QvdTable`; raise :class:`QvdError` if it is damaged or not a QVD.
 
+    ``columns`` projects: only those fields are decoded (names the file lacks are left out; the header
+    still lists every field), or a :data:`Columns` function chooses them from the header. A projected
+    read decodes just its fields here (each field's symbols and its bits of the index table), which
+    gives the same columns as the whole read (tests compare them on every fixture).
     If qvdrs refuses a file whose header is sound (it rejects invalid UTF-8, for one), the fields are
     decoded here instead, and ``notes`` says so.
     """
     spath, header = str(path), read_qvd_header(path)
+    if columns is not None:
+        with open(path, "rb") as f:
+            src = _Source(spath, header, f)
+            wanted = columns(header, lambda name: _reads_as_number(src, _field(header, name))) if callable(
+                columns) else columns
+            if wanted is not None:
+                return _projected(src, [field for field in header.fields if field.name in set(wanted)])
     try:
         raw: pl.DataFrame | None = qvd.read_qvd_to_polars(spath)
         refusal = ""
@@ -255,3 +308,22 @@ def read_qvd(path: str | Path) -> QvdTable:
     frame = pl.DataFrame([col.alias(name) for (col, _), name in zip(fixed, names, strict=True)])
     kinds = {name: kind for (_, kind), name in zip(fixed, names, strict=True)}
     return QvdTable(spath, header, frame, kinds, tuple(src.notes))
+
+
+def _field(header: QvdHeader, name: str) -> QvdField:
+    """The header entry of the field called ``name`` (KeyError when there is none)."""
+    found = next((field for field in header.fields if field.name == name), None)
+    if found is None:
+        raise KeyError(f"{header.table_name} has no field {name!r}")
+    return found
+
+
+def _projected(src: _Source, fields: list[QvdField]) -> QvdTable:
+    """The chosen fields decoded by qslogs alone: no qvdrs call, which would decode every field."""
+    try:
+        fixed = [_fix_column(src, field, src.decode(field, False)) for field in fields]
+    except pl.exceptions.PolarsError as exc:
+        raise QvdError(src.path, f"its values cannot be typed ({exc})") from exc
+    frame = pl.DataFrame([col.alias(field.name) for (col, _), field in zip(fixed, fields, strict=True)])
+    kinds = {field.name: kind for (_, kind), field in zip(fixed, fields, strict=True)}
+    return QvdTable(src.path, src.header, frame, kinds, tuple(dict.fromkeys(src.notes)))

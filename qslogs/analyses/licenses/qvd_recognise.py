@@ -149,8 +149,14 @@ def _utc(column: str, dtype: pl.DataType, tz: str, display: str) -> pl.Expr:
     return col.dt.replace_time_zone(tz, ambiguous="earliest", non_existent="null").dt.convert_time_zone("UTC")
 
 
-def to_events(frame: pl.DataFrame, m: TableMap, display: str) -> pl.DataFrame:
-    """Rows of a mapped QVD → :data:`EVENT_SCHEMA` events (``source`` = qvd, ``line_no`` = row number)."""
+def to_events(
+    frame: pl.DataFrame, m: TableMap, display: str, fields: tuple[str, ...] | None = None
+) -> pl.DataFrame:
+    """Rows of a mapped QVD → :data:`EVENT_SCHEMA` events (``source`` = qvd, ``line_no`` = row number).
+
+    ``fields``: every field of the QVD (default: the frame's columns), named when the mapping asks for
+    one that is not there; the frame may hold only the fields the mapping names.
+    """
     missing = [
         f
         for f in (
@@ -167,7 +173,7 @@ def to_events(frame: pl.DataFrame, m: TableMap, display: str) -> pl.DataFrame:
     ]
     if missing:
         raise QvdError(
-            display, f"the mapping names fields it does not have: {missing} (fields: {frame.columns})"
+            display, f"the mapping names fields it does not have: {missing} (fields: {list(fields or frame.columns)})"
         )
     if (
         m.time is None
