@@ -67,6 +67,8 @@ class QvdLayout:
     fields: tuple[str, ...]
     is_number: Callable[[str], bool]
     """Whether a field reads as plain numbers (Int64/Float64): costs reading that field's symbol table."""
+    head: Callable[[Collection[str], int], pl.DataFrame]
+    """The first rows of some fields, typed as a whole read types them (costs their symbol tables)."""
 
 
 #: Chooses the fields of a QVD to read (None: every field): analyses declare what they use, the loader reads it.

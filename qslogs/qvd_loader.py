@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Callable, Collection, Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import replace
 from pathlib import Path
@@ -20,7 +20,7 @@ from pathlib import Path
 from qslogs.bundle import open_bundle
 from qslogs.errors import QvdError
 from qslogs.frames import Frames, QvdColumns, QvdInput, QvdLayout
-from qslogs.parsers.qvd import Columns, QvdHeader, read_qvd
+from qslogs.parsers.qvd import Columns, QvdHeader, QvdPeek, read_qvd
 
 __all__ = ["load_qvds", "qvd_paths"]
 
@@ -46,8 +46,9 @@ def load_qvds(frames: Frames, paths: Sequence[Path] = (), *, columns: QvdColumns
 def _for(name: str, columns: QvdColumns) -> Columns:
     """The reader's chooser for the QVD shown as ``name``."""
 
-    def choose(header: QvdHeader, is_number: Callable[[str], bool]) -> Collection[str] | None:
-        return columns(QvdLayout(name, header.table_name, tuple(f.name for f in header.fields), is_number))
+    def choose(header: QvdHeader, peek: QvdPeek) -> Collection[str] | None:
+        return columns(QvdLayout(name, header.table_name, tuple(f.name for f in header.fields), peek.is_number,
+                                 peek.head))
 
     return choose
 

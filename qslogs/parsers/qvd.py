@@ -31,12 +31,10 @@ from qslogs.errors import QvdError
 from qslogs.parsers.qvd_header import FORMAT_KINDS, QvdField, QvdHeader, read_qvd_header
 from qslogs.timeutil import NAIVE_DATETIME
 
-__all__ = ["Columns", "QvdField", "QvdHeader", "QvdTable", "read_qvd", "read_qvd_header"]
+__all__ = ["Columns", "QvdField", "QvdHeader", "QvdPeek", "QvdTable", "read_qvd", "read_qvd_header"]
 
-#: Chooses the fields to read from what is known before any row is decoded: the header, and whether a
-#: field reads as plain numbers (which costs reading that field's symbol table, so it is asked per field).
-#: None reads every field.
-Columns = Callable[[QvdHeader, Callable[[str], bool]], Collection[str] | None]
+#: Chooses the fields to read from the header and a :class:`QvdPeek` (None reads every field).
+Columns = Callable[[QvdHeader, "QvdPeek"], Collection[str] | None]
 
 _EPOCH_SERIAL = 25569  # day serial of 1970-01-01; serials count days since 1899-12-30
 _MS_PER_DAY = 86_400_000
@@ -153,14 +151,25 @@ class _Source:
         self.path, self.header, self.f, self.notes = path, header, f, list[str]()
         self._rows: np.ndarray | None = None
         self._symbols: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self.limit: int | None = None
+        """Decode only the first ``limit`` records (a sample: see :class:`QvdPeek`); None: all of them."""
+
+    def count(self) -> int:
+        """How many records a decoded column has (all, or the first :attr:`limit`)."""
+        n = self.header.no_of_records
+        return n if self.limit is None else min(n, self.limit)
 
     def rows(self) -> np.ndarray:
         """The index table as one row of ``RecordByteSize`` bytes per record (read once, for every field)."""
+        h = self.header
+        if self._rows is None and self.limit is not None:  # a sample: read just its records
+            self.f.seek(h.body_offset + h.index_offset)
+            return np.frombuffer(self.f.read(self.count() * h.record_byte_size), dtype=np.uint8).reshape(
+                -1, h.record_byte_size)
         if self._rows is None:
-            h = self.header
             self.f.seek(h.body_offset + h.index_offset)
             self._rows = np.frombuffer(self.f.read(h.index_length), dtype=np.uint8).reshape(-1, h.record_byte_size)
-        return self._rows
+        return self._rows[: self.count()]
 
     def symbols(self, field: QvdField) -> tuple[np.ndarray, np.ndarray]:
         """The symbol-table bytes and the start offset of each symbol (found once per field)."""
@@ -177,11 +186,11 @@ class _Source:
 
     def codes(self, field: QvdField) -> pl.Series:
         """Per-row symbol index of one field, null for NULL, from the bit-packed index table (§8.3)."""
-        h, stored = self.header, np.zeros(self.header.no_of_records, dtype=np.int64)
+        stored = np.zeros(self.count(), dtype=np.int64)
         if field.bit_width:
             rows = self.rows()
             first, last = field.bit_offset // 8, (field.bit_offset + field.bit_width - 1) // 8
-            word = np.zeros((h.no_of_records, 8), dtype=np.uint8)
+            word = np.zeros((len(rows), 8), dtype=np.uint8)
             word[:, : last - first + 1] = rows[:, first : last + 1]
             bits = word.view("<u8")[:, 0] >> np.uint64(field.bit_offset % 8)
             stored = (bits & np.uint64((1 << field.bit_width) - 1)).astype(np.int64)
@@ -282,8 +291,7 @@ def read_qvd(path: str | Path, columns: Collection[str] | Columns | None = None)
     if columns is not None:
         with open(path, "rb") as f:
             src = _Source(spath, header, f)
-            wanted = columns(header, lambda name: _reads_as_number(src, _field(header, name))) if callable(
-                columns) else columns
+            wanted = columns(header, QvdPeek(src)) if callable(columns) else columns
             if wanted is not None:
                 return _projected(src, [field for field in header.fields if field.name in set(wanted)])
     try:
@@ -308,6 +316,31 @@ def read_qvd(path: str | Path, columns: Collection[str] | Columns | None = None)
     frame = pl.DataFrame([col.alias(name) for (col, _), name in zip(fixed, names, strict=True)])
     kinds = {name: kind for (_, kind), name in zip(fixed, names, strict=True)}
     return QvdTable(spath, header, frame, kinds, tuple(src.notes))
+
+
+class QvdPeek:
+    """A look at a QVD before choosing what to read: which fields read as numbers, and their first rows.
+
+    Both cost only a part of the file (the fields' symbol tables, the first records of the index table),
+    and give exactly what a whole read would: a field's type follows from its symbols, and each value
+    from its own record.
+    """
+
+    def __init__(self, src: _Source) -> None:
+        self._src = src
+
+    def is_number(self, name: str) -> bool:
+        """Whether the field reads as plain numbers (Int64/Float64): decided from its symbol table alone."""
+        return _reads_as_number(self._src, _field(self._src.header, name))
+
+    def head(self, names: Collection[str], rows: int) -> pl.DataFrame:
+        """The first ``rows`` records of the named fields, typed as a whole read types them."""
+        src, wanted = self._src, set(names)
+        src.limit = max(rows, 0)
+        try:
+            return _projected(src, [field for field in src.header.fields if field.name in wanted]).frame
+        finally:
+            src.limit = None
 
 
 def _field(header: QvdHeader, name: str) -> QvdField:

@@ -25,7 +25,7 @@ import polars as pl
 
 from qslogs.analyses.licenses.events import EVENT_SCHEMA
 from qslogs.analyses.licenses.qvd_map import QvdMap, TableMap, match_table, named_fields
-from qslogs.analyses.licenses.qvd_recognise import recognise, to_events
+from qslogs.analyses.licenses.qvd_recognise import SAMPLE_ROWS, recognise, to_events, user_named
 from qslogs.errors import QvdError
 from qslogs.frames import Frames, QvdColumns, QvdInput, QvdLayout
 
@@ -86,8 +86,11 @@ def license_columns(qvd_map: QvdMap | None) -> QvdColumns:
     """The fields of a QVD the license analysis uses, for the loader to read only those.
 
     A QVD a ``--qvd-map`` entry matches: the fields the entry names (none when it says ``skip``).
-    Any other QVD is recognised by its fields (:func:`recognise`), which looks only at text and date/time
-    fields: the fields that read as plain numbers (counters, numeric ids) are left unread.
+    Any other QVD is recognised by its fields (:func:`recognise`), which looks only at the first
+    :data:`SAMPLE_ROWS` rows of its text and date/time fields: those rows are read first (fields that read
+    as plain numbers are never read), and then the fields the recognised mapping uses, plus the ones
+    recognition looks at by name (so :func:`recognise` on what is read finds the same mapping again).
+    A QVD that is not a license table has its text and date/time fields read (they give the reason).
     """
 
     def choose(layout: QvdLayout) -> tuple[str, ...]:
@@ -95,7 +98,12 @@ def license_columns(qvd_map: QvdMap | None) -> QvdColumns:
         if chosen is not None:
             named = set(() if chosen.skip else named_fields(chosen))
             return tuple(f for f in layout.fields if f in named)
-        return tuple(f for f in layout.fields if not layout.is_number(f))
+        candidates = tuple(f for f in layout.fields if not layout.is_number(f))
+        guess, _ = recognise(layout.head(candidates, SAMPLE_ROWS))
+        if guess is None:
+            return candidates
+        used = set(named_fields(guess))
+        return tuple(f for f in candidates if f in used or user_named(f))
 
     return choose
 
