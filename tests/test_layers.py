@@ -135,18 +135,35 @@ def test_no_forbidden_module(source: str) -> None:
     assert not wrong, "\n".join(wrong)
 
 
-def test_analyses_open_no_file() -> None:
-    """No analysis module calls ``open``/``read_text``/``read_bytes``/``write_*`` or ``os``/``tempfile`` file calls."""
-    calls = {"open", "read_text", "read_bytes", "write_text", "write_bytes", "memfd_create", "mkstemp",
-             "TemporaryDirectory", "NamedTemporaryFile", "rglob", "iterdir"}
+#: Calls that open, list, extract or write files: analyses receive loaded data and make none of them.
+FILE_CALLS = frozenset({"open", "read_text", "read_bytes", "write_text", "write_bytes", "memfd_create", "mkstemp",
+                        "TemporaryDirectory", "NamedTemporaryFile", "glob", "rglob", "iterdir", "unlink"})
+
+
+def file_calls(text: str) -> list[tuple[int, str]]:
+    """(line, name) of every call in ``text`` whose function or method name is in :data:`FILE_CALLS`."""
     found = []
-    for path in (PACKAGE / "analyses").rglob("*.py"):
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.Call):
-                name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
-                if name in calls:
-                    found.append(f"{module_name(path)}:{node.lineno} calls {name}")
+    for node in ast.walk(ast.parse(text)):
+        if isinstance(node, ast.Call):
+            name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+            if name in FILE_CALLS:
+                found.append((node.lineno, name))
+    return found
+
+
+def test_analyses_open_no_file() -> None:
+    """No analysis module opens, lists or writes a file itself (imports are checked above)."""
+    found = [f"{module_name(path)}:{line} calls {name}"
+             for path in sorted((PACKAGE / "analyses").rglob("*.py"))
+             for line, name in file_calls(path.read_text(encoding="utf-8"))]
     assert not found, "\n".join(found)
+
+
+def test_the_file_call_rule_catches_a_violation() -> None:
+    """The rule applied to planted code: an analysis reading a QVD map itself is reported with its line."""
+    planted = "from pathlib import Path\n\ndef load(p: Path) -> str:\n    return p.read_text()\n"
+    assert file_calls(planted) == [(4, "read_text")]
+    assert file_calls("with open('x.qvd', 'rb') as f:\n    pass\n") == [(1, "open")]
 
 
 def test_nothing_shipped_imports_the_generator() -> None:
