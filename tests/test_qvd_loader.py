@@ -33,6 +33,17 @@ T0 = datetime(2026, 1, 5, 9, 30)
 GUID = "0f8b4c1e-1111-4c1e-9a1e-0a1b2c3d4e5f"
 
 
+@pytest.fixture(params=["field by field", "whole then chosen"])
+def projection(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Both ways a projected read goes: fields decoded one by one (large files), or a whole read, then the
+    chosen fields (small files): every test that uses this runs each way."""
+    import qslogs.parsers.qvd
+
+    limit = 0 if request.param == "field by field" else 10**12
+    monkeypatch.setattr(qslogs.parsers.qvd, "WHOLE_READ_BELOW", limit)
+    return str(request.param)
+
+
 def events_frame() -> pl.DataFrame:
     """A License-log-like event table with fields the analysis does not use: a row id, a GUID, a host, a count."""
     return pl.DataFrame({
@@ -87,7 +98,7 @@ def _by_name(data: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
-def test_license_analysis_is_the_same_from_files_a_folder_and_zip_members(tmp_path: Path) -> None:
+def test_license_analysis_is_the_same_from_files_a_folder_and_zip_members(tmp_path: Path, projection: str) -> None:
     folder = _qvd_folder(tmp_path / "in")
     files = tuple(sorted(folder.glob("*.qvd")))
     zipped = tmp_path / "SenseCollector_1.zip"
@@ -115,7 +126,7 @@ def test_license_analysis_is_the_same_from_files_a_folder_and_zip_members(tmp_pa
     assert "QVD broken.qvd not used: " in " ".join(outputs["zip"]["warnings"])
 
 
-def test_the_license_analysis_gets_only_the_fields_it_uses(tmp_path: Path) -> None:
+def test_the_license_analysis_gets_only_the_fields_it_uses(tmp_path: Path, projection: str) -> None:
     folder = _qvd_folder(tmp_path)
     loaded = {Path(q.name).name: q for q in with_qvds(no_logs(), (folder,)).qvds}
     read = {name: q.table.frame.columns for name, q in loaded.items() if q.table is not None}
@@ -130,7 +141,7 @@ def test_the_license_analysis_gets_only_the_fields_it_uses(tmp_path: Path) -> No
     assert events is not None and events.header.no_of_records == 5 and len(events.header.fields) == 8
 
 
-def test_a_qvd_map_entry_reads_just_the_fields_it_names(tmp_path: Path) -> None:
+def test_a_qvd_map_entry_reads_just_the_fields_it_names(tmp_path: Path, projection: str) -> None:
     folder = _qvd_folder(tmp_path)
     (tmp_path / "map.toml").write_text(
         "[[tables]]\nmatch = 'license_events*'\nuser = 'UserName'\naccess_type = 'AccessType'\ntime = 'Timestamp'\n"
@@ -163,7 +174,7 @@ def _events(frames: Frames) -> tuple[pl.DataFrame, pl.DataFrame]:
 
 
 @pytest.mark.parametrize("source", ["generated", "real"])
-def test_projected_reads_give_the_license_events_of_whole_reads(tmp_path: Path, source: str) -> None:
+def test_projected_reads_give_the_license_events_of_whole_reads(tmp_path: Path, projection: str, source: str) -> None:
     """Reading only the license fields changes nothing the analysis computes (every field type; real QVDs)."""
     if source == "real":
         if not (SHARED_REAL / "qvd").is_dir():
@@ -190,7 +201,7 @@ def _readable_qvds(tmp_path: Path) -> list[Path]:
     return [p for p in paths if p.name not in ("broken.qvd", "ctrlq_sample.qvd")]  # those two are refused
 
 
-def test_projection_returns_only_the_asked_columns_with_whole_read_values(tmp_path: Path) -> None:
+def test_projection_returns_only_the_asked_columns_with_whole_read_values(tmp_path: Path, projection: str) -> None:
     path = tmp_path / "alloc.qvd"
     write_qvd(path, allocation_frame(), "Allocations", date_fields=("AllocatedDate",), create_utc_time=STAMP)
     table = read_qvd(path, columns=["LastUsed", "UserId", "NoSuchField"])

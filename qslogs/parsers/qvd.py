@@ -17,7 +17,7 @@ comparison, and only an unusual field (or a file qvdrs refuses) has its bit-pack
 from __future__ import annotations
 
 from collections.abc import Callable, Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 from typing import BinaryIO
@@ -277,23 +277,40 @@ def _reads_as_number(src: _Source, field: QvdField) -> bool:
     return not (b[starts] == 4).any() and _numeric_verdict(src, field) == "number"
 
 
+#: Below this many bytes of index and symbol tables, a projected read reads the whole file (qvdrs is
+#: quicker there than decoding field by field) and keeps the chosen fields: the result is the same.
+WHOLE_READ_BELOW = 1_000_000
+
+
 def read_qvd(path: str | Path, columns: Collection[str] | Columns | None = None) -> QvdTable:
     """Read a QVD file into a :class:`QvdTable`; raise :class:`QvdError` if it is damaged or not a QVD.
 
     ``columns`` projects: only those fields are decoded (names the file lacks are left out; the header
-    still lists every field), or a :data:`Columns` function chooses them from the header. A projected
-    read decodes just its fields here (each field's symbols and its bits of the index table), which
-    gives the same columns as the whole read (tests compare them on every fixture).
+    still lists every field), or a :data:`Columns` function chooses them from the header and a
+    :class:`QvdPeek`. A projected read of a large file decodes just its fields here (each field's symbols
+    and its bits of the index table), which gives the same columns as the whole read (tests compare them
+    on every fixture); a small file is read whole (:data:`WHOLE_READ_BELOW`).
     If qvdrs refuses a file whose header is sound (it rejects invalid UTF-8, for one), the fields are
     decoded here instead, and ``notes`` says so.
     """
     spath, header = str(path), read_qvd_header(path)
-    if columns is not None:
-        with open(path, "rb") as f:
-            src = _Source(spath, header, f)
-            wanted = columns(header, QvdPeek(src)) if callable(columns) else columns
-            if wanted is not None:
-                return _projected(src, [field for field in header.fields if field.name in set(wanted)])
+    if columns is None:
+        return _whole(path, header)
+    if header.index_length + sum(field.length for field in header.fields) < WHOLE_READ_BELOW:
+        table = _whole(path, header)
+        wanted = columns(header, _table_peek(table)) if callable(columns) else columns
+        return table if wanted is None else _select(table, wanted)
+    with open(path, "rb") as f:
+        src = _Source(spath, header, f)
+        wanted = columns(header, _source_peek(src)) if callable(columns) else columns
+        if wanted is not None:
+            return _projected(src, [field for field in header.fields if field.name in set(wanted)])
+    return _whole(path, header)
+
+
+def _whole(path: str | Path, header: QvdHeader) -> QvdTable:
+    """Every field: qvdrs decodes, then each column is checked and typed (:func:`_fix_column`)."""
+    spath = str(path)
     try:
         raw: pl.DataFrame | None = qvd.read_qvd_to_polars(spath)
         refusal = ""
@@ -318,29 +335,44 @@ def read_qvd(path: str | Path, columns: Collection[str] | Columns | None = None)
     return QvdTable(spath, header, frame, kinds, tuple(src.notes))
 
 
+@dataclass(frozen=True)
 class QvdPeek:
     """A look at a QVD before choosing what to read: which fields read as numbers, and their first rows.
 
-    Both cost only a part of the file (the fields' symbol tables, the first records of the index table),
-    and give exactly what a whole read would: a field's type follows from its symbols, and each value
-    from its own record.
+    On a large file both cost only a part of it (the fields' symbol tables, the first records of the index
+    table) and give exactly what a whole read would: a field's type follows from its symbols, and each
+    value from its own record. On a small file they look at the whole read.
     """
 
-    def __init__(self, src: _Source) -> None:
-        self._src = src
+    is_number: Callable[[str], bool]
+    """Whether the field reads as plain numbers (Int64/Float64)."""
+    head: Callable[[Collection[str], int], pl.DataFrame]
+    """The first rows of the named fields, typed as a whole read types them (header order)."""
 
-    def is_number(self, name: str) -> bool:
-        """Whether the field reads as plain numbers (Int64/Float64): decided from its symbol table alone."""
-        return _reads_as_number(self._src, _field(self._src.header, name))
 
-    def head(self, names: Collection[str], rows: int) -> pl.DataFrame:
-        """The first ``rows`` records of the named fields, typed as a whole read types them."""
-        src, wanted = self._src, set(names)
+def _source_peek(src: _Source) -> QvdPeek:
+    def head(names: Collection[str], rows: int) -> pl.DataFrame:
         src.limit = max(rows, 0)
         try:
-            return _projected(src, [field for field in src.header.fields if field.name in wanted]).frame
+            return _projected(src, [field for field in src.header.fields if field.name in set(names)]).frame
         finally:
             src.limit = None
+
+    return QvdPeek(lambda name: _reads_as_number(src, _field(src.header, name)), head)
+
+
+def _table_peek(table: QvdTable) -> QvdPeek:
+    def is_number(name: str) -> bool:
+        _field(table.header, name)
+        return table.kinds[name] == "number" and table.frame.schema[name].is_numeric()
+
+    return QvdPeek(is_number, lambda names, rows: _select(table, names).frame.head(rows))
+
+
+def _select(table: QvdTable, names: Collection[str]) -> QvdTable:
+    """The table with only the named fields (header order)."""
+    keep = [name for name in table.frame.columns if name in set(names)]
+    return replace(table, frame=table.frame.select(keep), kinds={name: table.kinds[name] for name in keep})
 
 
 def _field(header: QvdHeader, name: str) -> QvdField:
