@@ -20,7 +20,8 @@ from pathlib import Path
 from qslogs.bundle import open_bundle
 from qslogs.errors import QvdError
 from qslogs.frames import Frames, QvdColumns, QvdInput, QvdLayout
-from qslogs.parsers.qvd import Columns, QvdHeader, QvdPeek, read_qvd
+from qslogs.parsers.qvd import Columns, QvdHeader, read_qvd
+from qslogs.parsers.qvd_projection import QvdPeek
 
 __all__ = ["load_qvds", "qvd_paths"]
 

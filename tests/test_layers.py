@@ -59,6 +59,7 @@ FORBIDDEN_MODULES: dict[str, dict[str, str]] = {
     "analyses": {
         "qslogs.parsers.qvd": "reading a QVD opens a file: the loading layer (qvd_loader) reads QVDs into Frames",
         "qslogs.parsers.qvd_header": "reading a QVD header opens a file: the loading layer does it",
+        "qslogs.parsers.qvd_projection": "a projected QVD read opens a file: the loading layer does it",
     },
 }
 

@@ -37,10 +37,10 @@ GUID = "0f8b4c1e-1111-4c1e-9a1e-0a1b2c3d4e5f"
 def projection(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     """Both ways a projected read goes: fields decoded one by one (large files), or a whole read, then the
     chosen fields (small files): every test that uses this runs each way."""
-    import qslogs.parsers.qvd
+    import qslogs.parsers.qvd_projection
 
     limit = 0 if request.param == "field by field" else 10**12
-    monkeypatch.setattr(qslogs.parsers.qvd, "WHOLE_READ_BELOW", limit)
+    monkeypatch.setattr(qslogs.parsers.qvd_projection, "WHOLE_READ_BELOW", limit)
     return str(request.param)
 
 

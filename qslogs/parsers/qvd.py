@@ -17,10 +17,10 @@ comparison, and only an unusual field (or a file qvdrs refuses) has its bit-pack
 from __future__ import annotations
 
 from collections.abc import Callable, Collection
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 import numpy as np
 import polars as pl
@@ -31,9 +31,13 @@ from qslogs.errors import QvdError
 from qslogs.parsers.qvd_header import FORMAT_KINDS, QvdField, QvdHeader, read_qvd_header
 from qslogs.timeutil import NAIVE_DATETIME
 
-__all__ = ["Columns", "QvdField", "QvdHeader", "QvdPeek", "QvdTable", "read_qvd", "read_qvd_header"]
+if TYPE_CHECKING:
+    from qslogs.parsers.qvd_projection import QvdPeek
 
-#: Chooses the fields to read from the header and a :class:`QvdPeek` (None reads every field).
+__all__ = ["Columns", "QvdField", "QvdHeader", "QvdTable", "read_qvd", "read_qvd_header"]
+
+#: Chooses the fields to read from the header and a :class:`~qslogs.parsers.qvd_projection.QvdPeek`
+#: (None reads every field).
 Columns = Callable[[QvdHeader, "QvdPeek"], Collection[str] | None]
 
 _EPOCH_SERIAL = 25569  # day serial of 1970-01-01; serials count days since 1899-12-30
@@ -152,7 +156,7 @@ class _Source:
         self._rows: np.ndarray | None = None
         self._symbols: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self.limit: int | None = None
-        """Decode only the first ``limit`` records (a sample: see :class:`QvdPeek`); None: all of them."""
+        """Decode only the first ``limit`` records (a peek at the first rows); None: all of them."""
 
     def count(self) -> int:
         """How many records a decoded column has (all, or the first :attr:`limit`)."""
@@ -265,47 +269,22 @@ def _numeric_verdict(src: _Source, field: QvdField) -> str:
     return "mixed"
 
 
-def _reads_as_number(src: _Source, field: QvdField) -> bool:
-    """Whether the field is read as plain numbers (Int64/Float64, kind ``number``), from its symbols alone.
-
-    The same decision as :func:`_fix_column` on qslogs' own decoding: no temporal hint, at least one
-    symbol, no pure-text symbol, and any dual text only spelling its number.
-    """
-    if field.kind in _TEMPORAL or not field.no_of_symbols:
-        return False
-    b, starts = src.symbols(field)
-    return not (b[starts] == 4).any() and _numeric_verdict(src, field) == "number"
-
-
-#: Below this many bytes of index and symbol tables, a projected read reads the whole file (qvdrs is
-#: quicker there than decoding field by field) and keeps the chosen fields: the result is the same.
-WHOLE_READ_BELOW = 1_000_000
-
-
 def read_qvd(path: str | Path, columns: Collection[str] | Columns | None = None) -> QvdTable:
     """Read a QVD file into a :class:`QvdTable`; raise :class:`QvdError` if it is damaged or not a QVD.
 
     ``columns`` projects: only those fields are decoded (names the file lacks are left out; the header
-    still lists every field), or a :data:`Columns` function chooses them from the header and a
-    :class:`QvdPeek`. A projected read of a large file decodes just its fields here (each field's symbols
-    and its bits of the index table), which gives the same columns as the whole read (tests compare them
-    on every fixture); a small file is read whole (:data:`WHOLE_READ_BELOW`).
+    still lists every field), or a :data:`Columns` function chooses them from the header and a peek
+    (:mod:`~qslogs.parsers.qvd_projection`: each field decoded alone, or a small file read whole), with
+    the same columns as the whole read (tests compare them on every fixture).
     If qvdrs refuses a file whose header is sound (it rejects invalid UTF-8, for one), the fields are
     decoded here instead, and ``notes`` says so.
     """
-    spath, header = str(path), read_qvd_header(path)
+    header = read_qvd_header(path)
     if columns is None:
         return _whole(path, header)
-    if header.index_length + sum(field.length for field in header.fields) < WHOLE_READ_BELOW:
-        table = _whole(path, header)
-        wanted = columns(header, _table_peek(table)) if callable(columns) else columns
-        return table if wanted is None else _select(table, wanted)
-    with open(path, "rb") as f:
-        src = _Source(spath, header, f)
-        wanted = columns(header, _source_peek(src)) if callable(columns) else columns
-        if wanted is not None:
-            return _projected(src, [field for field in header.fields if field.name in set(wanted)])
-    return _whole(path, header)
+    from qslogs.parsers.qvd_projection import read_projected  # imported here: it builds on this module
+
+    return read_projected(path, header, columns)
 
 
 def _whole(path: str | Path, header: QvdHeader) -> QvdTable:
@@ -333,62 +312,3 @@ def _whole(path: str | Path, header: QvdHeader) -> QvdTable:
     frame = pl.DataFrame([col.alias(name) for (col, _), name in zip(fixed, names, strict=True)])
     kinds = {name: kind for (_, kind), name in zip(fixed, names, strict=True)}
     return QvdTable(spath, header, frame, kinds, tuple(src.notes))
-
-
-@dataclass(frozen=True)
-class QvdPeek:
-    """A look at a QVD before choosing what to read: which fields read as numbers, and their first rows.
-
-    On a large file both cost only a part of it (the fields' symbol tables, the first records of the index
-    table) and give exactly what a whole read would: a field's type follows from its symbols, and each
-    value from its own record. On a small file they look at the whole read.
-    """
-
-    is_number: Callable[[str], bool]
-    """Whether the field reads as plain numbers (Int64/Float64)."""
-    head: Callable[[Collection[str], int], pl.DataFrame]
-    """The first rows of the named fields, typed as a whole read types them (header order)."""
-
-
-def _source_peek(src: _Source) -> QvdPeek:
-    def head(names: Collection[str], rows: int) -> pl.DataFrame:
-        src.limit = max(rows, 0)
-        try:
-            return _projected(src, [field for field in src.header.fields if field.name in set(names)]).frame
-        finally:
-            src.limit = None
-
-    return QvdPeek(lambda name: _reads_as_number(src, _field(src.header, name)), head)
-
-
-def _table_peek(table: QvdTable) -> QvdPeek:
-    def is_number(name: str) -> bool:
-        _field(table.header, name)
-        return table.kinds[name] == "number" and table.frame.schema[name].is_numeric()
-
-    return QvdPeek(is_number, lambda names, rows: _select(table, names).frame.head(rows))
-
-
-def _select(table: QvdTable, names: Collection[str]) -> QvdTable:
-    """The table with only the named fields (header order)."""
-    keep = [name for name in table.frame.columns if name in set(names)]
-    return replace(table, frame=table.frame.select(keep), kinds={name: table.kinds[name] for name in keep})
-
-
-def _field(header: QvdHeader, name: str) -> QvdField:
-    """The header entry of the field called ``name`` (KeyError when there is none)."""
-    found = next((field for field in header.fields if field.name == name), None)
-    if found is None:
-        raise KeyError(f"{header.table_name} has no field {name!r}")
-    return found
-
-
-def _projected(src: _Source, fields: list[QvdField]) -> QvdTable:
-    """The chosen fields decoded by qslogs alone: no qvdrs call, which would decode every field."""
-    try:
-        fixed = [_fix_column(src, field, src.decode(field, False)) for field in fields]
-    except pl.exceptions.PolarsError as exc:
-        raise QvdError(src.path, f"its values cannot be typed ({exc})") from exc
-    frame = pl.DataFrame([col.alias(field.name) for (col, _), field in zip(fixed, fields, strict=True)])
-    kinds = {field.name: kind for (_, kind), field in zip(fixed, fields, strict=True)}
-    return QvdTable(src.path, src.header, frame, kinds, tuple(dict.fromkeys(src.notes)))
