@@ -236,3 +236,25 @@ def test_license_command_reads_each_qvd_once_and_refuses_a_bad_map(tmp_path: Pat
     refused = runner.invoke(cli, ["license", str(folder / "apps.qvd"), "--qvd-map", str(bad_map), "--json", "-q"])
     assert refused.exit_code == 3 and "unknown keys ['colour']" in refused.output
     assert "Traceback" not in refused.output
+
+
+def test_fleet_reads_the_qvds_inside_a_site_bundle(tmp_path: Path) -> None:
+    """``qslogs fleet`` loads each site as ``qslogs report`` does, the bundle's own QVDs included."""
+    from click.testing import CliRunner
+    from test_license_support import Ev, History, write_bundle
+
+    from qslogs.cli import cli
+
+    use = [Ev(datetime(2026, 1, 5, 8, 0, tzinfo=UTC), "UsageGranted", "CORP\\zed")]  # an Analyzer use
+    for name in ("acme", "plain"):
+        write_bundle(tmp_path / "bundles" / name, History(events=use))
+    (tmp_path / "bundles" / "acme" / "LicenseMonitor").mkdir()
+    write_qvd(tmp_path / "bundles" / "acme" / "LicenseMonitor" / "allocations.qvd", allocation_frame(), "Allocations",
+              date_fields=("AllocatedDate",), create_utc_time=STAMP)
+    result = CliRunner().invoke(cli, ["fleet", "-q", str(tmp_path / "bundles"), "-o", str(tmp_path / "out"),
+                                      "--json", "--workers", "1"])
+    assert result.exit_code == 0, result.output
+    in_use = {s["site"]: {k: v["in_use"] for k, v in s["licenses"]["by_type"].items() if k != "Tokens"}
+              for s in json.loads(result.output)["sites"]}
+    # zed's use in the logs; with the QVD also ann and carl (Analyzer) and bob (Professional, removed 2026-04-01)
+    assert in_use == {"acme": {"Analyzer": 3, "Professional": 0}, "plain": {"Analyzer": 1}}  # plain: no Professional
