@@ -69,6 +69,8 @@ class QvdLayout:
     """Whether a field reads as plain numbers (Int64/Float64): costs reading that field's symbol table."""
     head: Callable[[Collection[str], int], pl.DataFrame]
     """The first rows of some fields, typed as a whole read types them (costs their symbol tables)."""
+    whole: bool = False
+    """The file is read whole anyway (a small one): a chooser need not spend time to choose narrowly."""
 
 
 #: Chooses the fields of a QVD to read (None: every field): analyses declare what they use, the loader reads it.

@@ -49,7 +49,7 @@ def _for(name: str, columns: QvdColumns) -> Columns:
 
     def choose(header: QvdHeader, peek: QvdPeek) -> Collection[str] | None:
         return columns(QvdLayout(name, header.table_name, tuple(f.name for f in header.fields), peek.is_number,
-                                 peek.head))
+                                 peek.head, peek.whole))
 
     return choose
 

@@ -62,6 +62,8 @@ class QvdPeek:
     """Whether the field reads as plain numbers (Int64/Float64)."""
     head: Callable[[Collection[str], int], pl.DataFrame]
     """The first rows of the named fields, typed as a whole read types them (header order)."""
+    whole: bool = False
+    """The file is read whole anyway (it is small): choosing fewer fields saves memory, not time."""
 
 
 def _source_peek(src: _Source) -> QvdPeek:
@@ -80,7 +82,7 @@ def _table_peek(table: QvdTable) -> QvdPeek:
         _field(table.header, name)
         return table.kinds[name] == "number" and table.frame.schema[name].is_numeric()
 
-    return QvdPeek(is_number, lambda names, rows: _select(table, names).frame.head(rows))
+    return QvdPeek(is_number, lambda names, rows: _select(table, names).frame.head(rows), whole=True)
 
 
 def _select(table: QvdTable, names: Collection[str]) -> QvdTable:

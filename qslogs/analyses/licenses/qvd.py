@@ -90,7 +90,8 @@ def license_columns(qvd_map: QvdMap | None) -> QvdColumns:
     :data:`SAMPLE_ROWS` rows of its text and date/time fields: those rows are read first (fields that read
     as plain numbers are never read), and then the fields the recognised mapping uses, plus the ones
     recognition looks at by name (so :func:`recognise` on what is read finds the same mapping again).
-    A QVD that is not a license table has its text and date/time fields read (they give the reason).
+    A QVD that is not a license table, or a small one (read whole anyway), keeps its text and date/time
+    fields (they give the reason, or recognition's answer).
     """
 
     def choose(layout: QvdLayout) -> tuple[str, ...]:
@@ -99,6 +100,8 @@ def license_columns(qvd_map: QvdMap | None) -> QvdColumns:
             named = set(() if chosen.skip else named_fields(chosen))
             return tuple(f for f in layout.fields if f in named)
         candidates = tuple(f for f in layout.fields if not layout.is_number(f))
+        if layout.whole:  # a small file, read whole anyway: recognising it twice would only cost time
+            return candidates
         guess, _ = recognise(layout.head(candidates, SAMPLE_ROWS))
         if guess is None:
             return candidates
