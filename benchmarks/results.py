@@ -125,6 +125,10 @@ def write_results(path: Path, rows: list[Any], qvd: dict[str, float] | None, qvd
         for name, secs in qvd.items():
             vs = f"{secs / bare - 1:+.1%}" if bare else ""
             lines.append(f"| {name} | {secs:.3f} | {vs} | {qvd_rows / secs / 1e6:,.2f} M |")
+    kept = path.read_text() if path.exists() else ""  # bench_qvd_projection.py's own section, carried over
+    start, end = "<!-- qvd-projection:start -->", "<!-- qvd-projection:end -->"
+    if start in kept and end in kept:
+        lines += ["", kept[kept.index(start): kept.index(end) + len(end)]]
     text = "\n".join(lines) + "\n"
     path.write_text(text)
     return text

@@ -7,16 +7,19 @@ written before the split (resolved lazily, so this module imports nothing of the
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
 from qslogs.findings import FileIssue
 from qslogs.store import KindStore
 from qslogs.timeutil import UTC_DATETIME
+
+if TYPE_CHECKING:
+    from qslogs.parsers.qvd import QvdTable
 
 SCRIPT_SUMMARY = "Script/Summary"
 
@@ -42,6 +45,38 @@ FILE_STATS_SCHEMA: dict[str, pl.DataType] = {
 OFFSETS_SCHEMA: dict[str, pl.DataType] = {"host": pl.String(), "time": UTC_DATETIME, "offset_minutes": pl.Int32()}
 
 
+@dataclass(frozen=True)
+class QvdInput:
+    """One QVD given to qslogs (a ``--qvd`` file, a file of a ``--qvd`` folder, a ``.qvd`` of the bundle), loaded."""
+
+    name: str
+    """As shown: the path, or ``bundle.zip!member`` for a member of a zip."""
+    table: QvdTable | None
+    """Its header (every field, the row count) and the columns read; None when it could not be read."""
+    error: str | None = None
+    """Why it could not be read (a damaged or mock file): the analyses name it, and go on."""
+
+
+@dataclass(frozen=True)
+class QvdLayout:
+    """A QVD as known before its rows are decoded: what a column chooser (:data:`QvdColumns`) decides on."""
+
+    name: str
+    """As shown (see :attr:`QvdInput.name`)."""
+    table_name: str
+    fields: tuple[str, ...]
+    is_number: Callable[[str], bool]
+    """Whether a field reads as plain numbers (Int64/Float64): costs reading that field's symbol table."""
+    head: Callable[[Collection[str], int], pl.DataFrame]
+    """The first rows of some fields, typed as a whole read types them (costs their symbol tables)."""
+    whole: bool = False
+    """The file is read whole anyway (a small one): a chooser need not spend time to choose narrowly."""
+
+
+#: Chooses the fields of a QVD to read (None: every field): analyses declare what they use, the loader reads it.
+QvdColumns = Callable[[QvdLayout], Collection[str] | None]
+
+
 @dataclass
 class Frames:
     """Everything parsed from a bundle, ready for analyses."""
@@ -61,6 +96,8 @@ class Frames:
     meta: dict[str, Any] = field(default_factory=dict)
     """Log Collector JSON dumps by name (``CalInfo``, ``LicenseAgent``, ``QrsAbout``, …)."""
     sources: list[str] = field(default_factory=list)
+    qvds: tuple[QvdInput, ...] = ()
+    """QVDs of the bundle and of ``--qvd``, read by :func:`qslogs.qvd_loader.load_qvds` (in that order)."""
 
     def lazy(self, kind: str) -> pl.LazyFrame:
         """A kind's records as a LazyFrame (empty, with no columns, when the bundle has none)."""

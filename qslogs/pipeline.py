@@ -11,9 +11,12 @@ from datetime import datetime
 from pathlib import Path
 
 from qslogs.analyses import AnalysisOptions, run_analyses
+from qslogs.analyses.licenses.qvd import license_columns
+from qslogs.analyses.licenses.qvd_map import QvdMap, QvdMapError, parse_qvd_map
 from qslogs.errors import BundleError
 from qslogs.frames import Frames
 from qslogs.outputs import is_stdout
+from qslogs.qvd_loader import load_qvds
 from qslogs.redact import Redactor
 from qslogs.redact_frames import redact_bundle
 from qslogs.report.render import render_report
@@ -96,3 +99,25 @@ def require_usable(frames: Frames, paths: tuple[Path, ...] | list[Path]) -> None
     why += [f"{r['path']}: {r['note'] or r['status']}" for r in rows]
     detail = "; ".join(why) if why else "no files"
     raise BundleError(f"{named}: not a Qlik Sense log bundle: no log file could be read ({detail})")
+
+
+def load_qvd_map(path: str | Path) -> QvdMap:
+    """Read and check a ``--qvd-map`` file (:func:`~qslogs.analyses.licenses.qvd_map.parse_qvd_map`).
+
+    Raises :class:`~qslogs.analyses.licenses.qvd_map.QvdMapError` (exit 3) naming the file and the problem.
+    """
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8-sig")
+    except (OSError, ValueError) as exc:
+        raise QvdMapError(f"{p}: cannot read the QVD mapping: {exc}", str(p)) from exc
+    return parse_qvd_map(text, str(p))
+
+
+def with_qvds(frames: Frames, qvd_paths: tuple[Path, ...] | list[Path] = (), qvd_map: QvdMap | None = None) -> Frames:
+    """``frames`` with the bundle's QVDs and ``qvd_paths`` loaded, only the fields the license analysis uses.
+
+    The loading step of ``qslogs license`` and ``qslogs report`` for QVDs; pass the same ``qvd_map`` in the
+    :class:`AnalysisOptions` of the run.
+    """
+    return load_qvds(frames, list(qvd_paths), columns=license_columns(qvd_map))

@@ -93,8 +93,9 @@ def _fingerprint(frames: Frames) -> tuple[object, ...]:
 def sample_results(sample_frames: Frames, sample_root: Path) -> dict[str, Result]:
     """Every analysis over the sample bundle with its QVDs (``qvd/``), as ``qslogs report --qvd`` runs them."""
     from qslogs.analyses import AnalysisOptions, run_analyses
+    from qslogs.pipeline import with_qvds
 
-    return run_analyses(sample_frames, AnalysisOptions(qvd_paths=(sample_root / "qvd",)))
+    return run_analyses(with_qvds(sample_frames, (sample_root / "qvd",)), AnalysisOptions())
 
 
 @pytest.fixture(scope="session")

@@ -21,6 +21,7 @@ from bs4 import BeautifulSoup
 
 from qslogs.analyses import AnalysisOptions, Result, run_analyses
 from qslogs.loader import load_frames
+from qslogs.pipeline import with_qvds
 from qslogs.report import render_report
 from tests.conftest import SAMPLE_BUNDLE
 
@@ -189,8 +190,8 @@ PHONE = 390
 def render(results_root: Path, out: Path, qvd: bool = True) -> Path:
     """The report of a bundle folder (with ``qvd/`` beside it when ``qvd``)."""
     paths = [results_root / "bundle"] if (results_root / "bundle").is_dir() else sorted(results_root.iterdir())
-    options = AnalysisOptions(qvd_paths=(results_root / "qvd",)) if qvd else AnalysisOptions()
-    results = run_analyses(load_frames(paths), options)
+    frames = with_qvds(load_frames(paths), (results_root / "qvd",) if qvd else ())
+    results = run_analyses(frames, AnalysisOptions())
     return render_report(results, out, title="qslogs: craft", generated_at=datetime(2026, 11, 1, tzinfo=UTC))
 
 

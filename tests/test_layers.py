@@ -32,6 +32,11 @@ FORBIDDEN: dict[str, dict[str, str]] = {
         "export": "JSON and Parquet happen at the edge, from the analyses' results",
         "report": "analyses compute; the report presents",
         "bundle": "analyses never open, extract or write files",
+        "loader": "analyses receive loaded data; the loader opens the files",
+        "qvd_loader": "analyses receive loaded QVDs; the loader opens the files",
+        "dumps": "analyses receive the dumps read (Frames.meta)",
+        "outputs": "analyses never write files; the edge does",
+        "pipeline": "the pipeline calls the analyses (and reads --qvd-map), not the other way",
         "workers": "analyses receive loaded data",
         "cli": "the CLI sits on top",
         "commands": "the CLI sits on top",
@@ -49,12 +54,19 @@ FORBIDDEN: dict[str, dict[str, str]] = {
 }
 
 
+#: Single modules a layer must never import although it may import others of theirs (parsers' schemas, say).
+FORBIDDEN_MODULES: dict[str, dict[str, str]] = {
+    "analyses": {
+        "qslogs.parsers.qvd": "reading a QVD opens a file: the loading layer (qvd_loader) reads QVDs into Frames",
+        "qslogs.parsers.qvd_header": "reading a QVD header opens a file: the loading layer does it",
+        "qslogs.parsers.qvd_projection": "a projected QVD read opens a file: the loading layer does it",
+    },
+}
+
+
 #: Imports that still point the wrong way, each with what is left to do. The test fails on any other, and
 #: also when one of these is fixed (so the entry is removed with the fix): a ratchet, not an allowance.
-KNOWN: dict[tuple[str, str], str] = {
-    ("qslogs.analyses.licenses.qvd", "qslogs.bundle"): "the license analysis still reads QVD members of the bundle "
-    "itself; the loading layer should read them into Frames (issue 12, item 2)",
-}
+KNOWN: dict[tuple[str, str], str] = {}
 
 
 @dataclass(frozen=True)
@@ -114,6 +126,45 @@ def test_imports_only_point_down(source: str) -> None:
     known_here = {pair for pair in KNOWN if layer(pair[0]) == source}
     fixed = known_here - {(imp.module, imp.target) for imp in found}
     assert not fixed, f"fixed, so remove from KNOWN: {sorted(fixed)}"
+
+
+@pytest.mark.parametrize("source", sorted(FORBIDDEN_MODULES))
+def test_no_forbidden_module(source: str) -> None:
+    rules = FORBIDDEN_MODULES[source]
+    wrong = [f"{imp.module}:{imp.line} imports {imp.target} ({rules[imp.target]})"
+             for imp in ALL_IMPORTS if layer(imp.module) == source and imp.target in rules]
+    assert not wrong, "\n".join(wrong)
+
+
+#: Calls that open, list, extract or write files: analyses receive loaded data and make none of them.
+FILE_CALLS = frozenset({"open", "read_text", "read_bytes", "write_text", "write_bytes", "memfd_create", "mkstemp",
+                        "TemporaryDirectory", "NamedTemporaryFile", "glob", "rglob", "iterdir", "unlink"})
+
+
+def file_calls(text: str) -> list[tuple[int, str]]:
+    """(line, name) of every call in ``text`` whose function or method name is in :data:`FILE_CALLS`."""
+    found = []
+    for node in ast.walk(ast.parse(text)):
+        if isinstance(node, ast.Call):
+            name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+            if name in FILE_CALLS:
+                found.append((node.lineno, name))
+    return found
+
+
+def test_analyses_open_no_file() -> None:
+    """No analysis module opens, lists or writes a file itself (imports are checked above)."""
+    found = [f"{module_name(path)}:{line} calls {name}"
+             for path in sorted((PACKAGE / "analyses").rglob("*.py"))
+             for line, name in file_calls(path.read_text(encoding="utf-8"))]
+    assert not found, "\n".join(found)
+
+
+def test_the_file_call_rule_catches_a_violation() -> None:
+    """The rule applied to planted code: an analysis reading a QVD map itself is reported with its line."""
+    planted = "from pathlib import Path\n\ndef load(p: Path) -> str:\n    return p.read_text()\n"
+    assert file_calls(planted) == [(4, "read_text")]
+    assert file_calls("with open('x.qvd', 'rb') as f:\n    pass\n") == [(1, "open")]
 
 
 def test_nothing_shipped_imports_the_generator() -> None:

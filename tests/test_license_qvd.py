@@ -16,12 +16,14 @@ from qslogs.analyses import run_analyses
 from qslogs.analyses.base import AnalysisOptions
 from qslogs.analyses.licenses.analysis import no_logs
 from qslogs.analyses.licenses.qvd import drop_covered, qvd_license_events
-from qslogs.analyses.licenses.qvd_map import QvdMapError, load_qvd_map
+from qslogs.analyses.licenses.qvd_map import QvdMap, QvdMapError
 from qslogs.analyses.licenses.qvd_recognise import recognise
 from qslogs.analyses.licenses.result import LicensesResult
 from qslogs.cli import cli
+from qslogs.frames import Frames
 from qslogs.loader import load_frames
 from qslogs.parsers.qvd import read_qvd
+from qslogs.pipeline import load_qvd_map, with_qvds
 from qslogs_synth.qvd_writer import write_qvd
 
 STAMP = datetime(2026, 11, 1, tzinfo=UTC)
@@ -32,6 +34,13 @@ def _write(path: Path, frame: pl.DataFrame, name: str, date_fields: tuple[str, .
     path.parent.mkdir(parents=True, exist_ok=True)
     write_qvd(path, frame, name, date_fields=date_fields, create_utc_time=STAMP)
     return path
+
+
+def qvd_events(
+    frames: Frames, paths: tuple[Path, ...], qvd_map: QvdMap | None
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The license events of the QVDs of ``frames`` and ``paths``, loaded as ``qslogs license`` loads them."""
+    return qvd_license_events(with_qvds(frames, paths, qvd_map).qvds, qvd_map)
 
 
 def events_frame() -> pl.DataFrame:
@@ -133,7 +142,7 @@ def test_other_tables_are_not_license_tables_and_say_why(
 
 def test_recognised_events_become_canonical_events(tmp_path: Path) -> None:
     _write(tmp_path / "q" / "lic.qvd", events_frame(), "LicenseLog")
-    events, mapping = qvd_license_events(no_logs(), (tmp_path / "q",), None)
+    events, mapping = qvd_events(no_logs(), (tmp_path / "q",), None)
     row = mapping.row(0, named=True)
     assert (row["status"], row["mapping"], row["kind"], row["events"]) == ("used", "fields", "events", 5)
     ev = events.sort("time")
@@ -146,7 +155,7 @@ def test_recognised_events_become_canonical_events(tmp_path: Path) -> None:
 
 def test_allocation_rows_give_adds_removals_and_last_uses(tmp_path: Path) -> None:
     _write(tmp_path / "alloc.qvd", allocation_frame(), "Allocations", ("AllocatedDate",))
-    events, _ = qvd_license_events(no_logs(), (tmp_path / "alloc.qvd",), None)
+    events, _ = qvd_events(no_logs(), (tmp_path / "alloc.qvd",), None)
     ops = events.group_by("operation").len().sort("operation")
     assert dict(ops.iter_rows()) == {"Add": 3, "Delete": 1, "LastUsed": 2}
     assert set(events["user"]) == {"CORP\\ann", "CORP\\bob", "CORP\\carl"}
@@ -195,7 +204,7 @@ def test_mapping_file_names_the_fields(tmp_path: Path, fmt: str) -> None:
         path.write_text(json.dumps(tomllib.loads(MAP_TOML)))
     qvd_map = load_qvd_map(path)
     assert qvd_map.commands == {"Add user access": "allocation"}
-    events, mapping = qvd_license_events(no_logs(), (tmp_path / "q",), qvd_map)
+    events, mapping = qvd_events(no_logs(), (tmp_path / "q",), qvd_map)
     rows = {Path(r["file"]).name: r for r in mapping.iter_rows(named=True)}
     assert rows["ignored_table.qvd"]["status"] == "skipped"
     odd = rows["odd_usage.qvd"]
@@ -223,9 +232,7 @@ def test_bad_mapping_files_are_refused_clearly(tmp_path: Path, text: str, messag
 def test_mapping_naming_a_missing_field_is_an_error_row(tmp_path: Path) -> None:
     _write(tmp_path / "odd_usage.qvd", _odd_frame(), "Odd")
     (tmp_path / "map.toml").write_text("[[tables]]\nuser = 'Who'\naccess_type = 'Kind'\ntime = 'Date'\n")
-    events, mapping = qvd_license_events(
-        no_logs(), (tmp_path / "odd_usage.qvd",), load_qvd_map(tmp_path / "map.toml")
-    )
+    events, mapping = qvd_events(no_logs(), (tmp_path / "odd_usage.qvd",), load_qvd_map(tmp_path / "map.toml"))
     row = mapping.row(0, named=True)
     assert events.is_empty() and row["status"] == "error" and "['Date']" in row["reason"]
 
@@ -234,9 +241,9 @@ def test_damaged_qvd_is_listed_whether_named_or_found(tmp_path: Path) -> None:
     good = _write(tmp_path / "q" / "lic.qvd", events_frame(), "LicenseLog")
     bad = tmp_path / "q" / "broken.qvd"
     bad.write_bytes(good.read_bytes()[:-40])
-    events, mapping = qvd_license_events(no_logs(), (bad,), None)
+    events, mapping = qvd_events(no_logs(), (bad,), None)
     assert events.is_empty() and mapping.select("status").to_series().to_list() == ["error"]
-    events, mapping = qvd_license_events(no_logs(), (tmp_path / "q",), None)
+    events, mapping = qvd_events(no_logs(), (tmp_path / "q",), None)
     statuses = {Path(r["file"]).name: r["status"] for r in mapping.iter_rows(named=True)}
     assert statuses == {"broken.qvd": "error", "lic.qvd": "used"} and events.height == 5
 
@@ -244,14 +251,14 @@ def test_damaged_qvd_is_listed_whether_named_or_found(tmp_path: Path) -> None:
 def test_qvds_inside_folder_and_zip_bundles_are_found(tmp_path: Path) -> None:
     root = write_bundle(tmp_path / "b", History())
     _write(root / "LicenseMonitor" / "lic.qvd", events_frame(), "LicenseLog")
-    _, mapping = qvd_license_events(load_frames([root]), (), None)
+    _, mapping = qvd_events(load_frames([root]), (), None)
     assert mapping["file"].to_list() == ["LicenseMonitor/lic.qvd"] and mapping["status"].to_list() == ["used"]
     zipped = tmp_path / "SenseCollector_1.zip"
     with zipfile.ZipFile(zipped, "w") as zf:
         for p in root.rglob("*"):
             if p.is_file():
                 zf.write(p, str(p.relative_to(root)).replace("/", "\\"))
-    events, mapping = qvd_license_events(load_frames([zipped]), (), None)
+    events, mapping = qvd_events(load_frames([zipped]), (), None)
     assert mapping["file"].to_list() == ["LicenseMonitor/lic.qvd"] and events.height == 5
 
 
@@ -277,8 +284,9 @@ def test_qvd_events_inside_the_logs_time_span_are_dropped(tmp_path: Path) -> Non
 def test_analysis_reports_the_mapping_it_used(tmp_path: Path) -> None:
     _write(tmp_path / "odd_usage.qvd", _odd_frame(), "Odd")
     (tmp_path / "map.toml").write_text(MAP_TOML)
-    options = AnalysisOptions(qvd_paths=(tmp_path / "odd_usage.qvd",), qvd_map=tmp_path / "map.toml")
-    result = run_analyses(no_logs(), options, only=["licenses"])["licenses"]
+    qvd_map = load_qvd_map(tmp_path / "map.toml")
+    frames = with_qvds(no_logs(), (tmp_path / "odd_usage.qvd",), qvd_map)
+    result = run_analyses(frames, AnalysisOptions(qvd_map=qvd_map), only=["licenses"])["licenses"]
     assert isinstance(result, LicensesResult)
     [row] = result.qvd_mapping.to_dicts()
     assert row["mapping"].startswith("map ") and row["user"] == "Who" and row["status"] == "used"

@@ -10,12 +10,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import polars as pl
 
 from qslogs.analyses.result import Result
 from qslogs.frames import Frames
+
+if TYPE_CHECKING:
+    from qslogs.analyses.licenses.qvd_map import QvdMap
 
 
 @dataclass(frozen=True)
@@ -29,8 +32,8 @@ class AnalysisOptions:
     professional: int | None = field(default=None, metadata={"help": "Professional licenses bought"})
     analyzer: int | None = field(default=None, metadata={"help": "Analyzer licenses bought"})
     tokens: int | None = field(default=None, metadata={"help": "tokens bought (token licenses)"})
-    qvd_paths: tuple[Path, ...] = field(default=(), metadata={"help": "extra QVD files or folders"})
-    qvd_map: Path | None = field(default=None, metadata={"help": "TOML/JSON mapping of QVD fields"})
+    qvd_map: QvdMap | None = field(default=None, metadata={"help": "the --qvd-map file, read and checked: "
+                                                                    "which QVD fields hold the license columns"})
     failed_only: bool = field(default=False, metadata={"help": "list only failed reload runs"})
 
 

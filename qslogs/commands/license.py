@@ -23,6 +23,7 @@ from qslogs.commands.options import (
     time_window_options,
 )
 from qslogs.export import dumps, result_json
+from qslogs.pipeline import load_qvd_map, with_qvds
 
 
 @click.command("license")
@@ -90,16 +91,17 @@ def license_command(
     """
     qvds = tuple(p for p in paths if p.suffix.lower() == ".qvd" and p.is_file())
     logs = tuple(p for p in paths if p not in qvds)
+    mapping = load_qvd_map(qvd_map) if qvd_map else None
     options = AnalysisOptions(
         since=since,
         until=until,
         professional=professional,
         analyzer=analyzer,
         tokens=tokens,
-        qvd_paths=(*qvds, *qvd_paths),
-        qvd_map=qvd_map,
+        qvd_map=mapping,
     )
     frames = load(logs, strict, quiet) if logs else no_logs()  # QVD files alone: no logs to read
+    frames = with_qvds(frames, (*qvds, *qvd_paths), mapping)
     result = run_analyses(frames, options, only=["licenses"])["licenses"]
     assert isinstance(result, LicensesResult)
     data = result_json(result)

@@ -18,7 +18,7 @@ from qslogs.commands.options import (
     time_window_options,
 )
 from qslogs.outputs import check_report_target, is_stdout
-from qslogs.pipeline import write_report
+from qslogs.pipeline import load_qvd_map, with_qvds, write_report
 from qslogs.report.filters import fmt_bytes
 
 
@@ -93,6 +93,7 @@ def report(
       qslogs report SenseCollector_1234.zip -o shareable.html --redact --qvd LicenseMonitor/
     """
     check_report_target(out, paths)
+    mapping = load_qvd_map(qvd_map) if qvd_map else None
     options = AnalysisOptions(
         since=since,
         until=until,
@@ -100,12 +101,10 @@ def report(
         professional=professional,
         analyzer=analyzer,
         tokens=tokens,
-        qvd_paths=qvd_paths,
-        qvd_map=qvd_map,
+        qvd_map=mapping,
     )
-    info = write_report(
-        load(paths, strict, quiet), out, options=options, title=title, redact=redact, redact_seed=redact_seed
-    )
+    frames = with_qvds(load(paths, strict, quiet), qvd_paths, mapping)
+    info = write_report(frames, out, options=options, title=title, redact=redact, redact_seed=redact_seed)
     found = ", ".join(
         f"{info.findings[s]} {s}" for s in ("critical", "warning", "info", "ok") if s in info.findings
     )

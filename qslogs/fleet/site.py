@@ -78,13 +78,14 @@ def _failed(site: Site, error: str) -> dict[str, pa.Table]:
 def _analyse(site: Site, options: FleetOptions) -> dict[str, Result]:
     """Load, analyse, (redact,) render: the calls of ``qslogs report``."""
     from qslogs.outputs import write_text
-    from qslogs.pipeline import require_usable, window_text
+    from qslogs.pipeline import require_usable, window_text, with_qvds
     from qslogs.redact import Redactor
     from qslogs.redact_frames import redact_bundle
     from qslogs.report.render import build_context, redacted, render_html
 
     frames = load_frames([Path(site.path)], strict=options.strict, limits=options.limits)
     require_usable(frames, [Path(site.path)])
+    frames = with_qvds(frames)  # the QVDs in the site's bundle, as `qslogs report` reads them
     analysis = options.analysis()
     redactor = Redactor.create(None) if options.redact else None
     if redactor is not None:

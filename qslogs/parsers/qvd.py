@@ -16,10 +16,11 @@ comparison, and only an unusual field (or a file qvdrs refuses) has its bit-pack
 
 from __future__ import annotations
 
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 import numpy as np
 import polars as pl
@@ -30,7 +31,14 @@ from qslogs.errors import QvdError
 from qslogs.parsers.qvd_header import FORMAT_KINDS, QvdField, QvdHeader, read_qvd_header
 from qslogs.timeutil import NAIVE_DATETIME
 
-__all__ = ["QvdField", "QvdHeader", "QvdTable", "read_qvd", "read_qvd_header"]
+if TYPE_CHECKING:
+    from qslogs.parsers.qvd_projection import QvdPeek
+
+__all__ = ["Columns", "QvdField", "QvdHeader", "QvdTable", "read_qvd", "read_qvd_header"]
+
+#: Chooses the fields to read from the header and a :class:`~qslogs.parsers.qvd_projection.QvdPeek`
+#: (None reads every field).
+Columns = Callable[[QvdHeader, "QvdPeek"], Collection[str] | None]
 
 _EPOCH_SERIAL = 25569  # day serial of 1970-01-01; serials count days since 1899-12-30
 _MS_PER_DAY = 86_400_000
@@ -59,7 +67,9 @@ class QvdTable:
 
     path: str
     header: QvdHeader
+    """Every field of the file, also those not read (``header.no_of_records`` counts the rows)."""
     frame: pl.DataFrame
+    """The fields read: all of them, or those asked for (header order)."""
     kinds: dict[str, str]
     notes: tuple[str, ...] = ()
 
@@ -143,25 +153,48 @@ class _Source:
 
     def __init__(self, path: str, header: QvdHeader, f: BinaryIO) -> None:
         self.path, self.header, self.f, self.notes = path, header, f, list[str]()
+        self._rows: np.ndarray | None = None
+        self._symbols: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self.limit: int | None = None
+        """Decode only the first ``limit`` records (a peek at the first rows); None: all of them."""
+
+    def count(self) -> int:
+        """How many records a decoded column has (all, or the first :attr:`limit`)."""
+        n = self.header.no_of_records
+        return n if self.limit is None else min(n, self.limit)
+
+    def rows(self) -> np.ndarray:
+        """The index table as one row of ``RecordByteSize`` bytes per record (read once, for every field)."""
+        h = self.header
+        if self._rows is None and self.limit is not None:  # a sample: read just its records
+            self.f.seek(h.body_offset + h.index_offset)
+            return np.frombuffer(self.f.read(self.count() * h.record_byte_size), dtype=np.uint8).reshape(
+                -1, h.record_byte_size)
+        if self._rows is None:
+            self.f.seek(h.body_offset + h.index_offset)
+            self._rows = np.frombuffer(self.f.read(h.index_length), dtype=np.uint8).reshape(-1, h.record_byte_size)
+        return self._rows[: self.count()]
 
     def symbols(self, field: QvdField) -> tuple[np.ndarray, np.ndarray]:
-        """The symbol-table bytes and the start offset of each symbol."""
+        """The symbol-table bytes and the start offset of each symbol (found once per field)."""
+        if field.name in self._symbols:
+            return self._symbols[field.name]
         self.f.seek(self.header.body_offset + field.offset)
         b = np.frombuffer(self.f.read(field.length), dtype=np.uint8)
         starts = _symbol_starts(b, field.no_of_symbols)
         if starts is None:
             raise QvdError(self.path, f"the symbol table of field {field.name!r} is not "
                            f"{field.no_of_symbols} well-formed symbols")  # fmt: skip
+        self._symbols[field.name] = b, starts
         return b, starts
 
     def codes(self, field: QvdField) -> pl.Series:
         """Per-row symbol index of one field, null for NULL, from the bit-packed index table (§8.3)."""
-        h, stored = self.header, np.zeros(self.header.no_of_records, dtype=np.int64)
+        stored = np.zeros(self.count(), dtype=np.int64)
         if field.bit_width:
-            self.f.seek(h.body_offset + h.index_offset)
-            rows = np.frombuffer(self.f.read(h.index_length), dtype=np.uint8).reshape(-1, h.record_byte_size)
+            rows = self.rows()
             first, last = field.bit_offset // 8, (field.bit_offset + field.bit_width - 1) // 8
-            word = np.zeros((h.no_of_records, 8), dtype=np.uint8)
+            word = np.zeros((len(rows), 8), dtype=np.uint8)
             word[:, : last - first + 1] = rows[:, first : last + 1]
             bits = word.view("<u8")[:, 0] >> np.uint64(field.bit_offset % 8)
             stored = (bits & np.uint64((1 << field.bit_width) - 1)).astype(np.int64)
@@ -214,25 +247,49 @@ def _fix_column(src: _Source, field: QvdField, s: pl.Series) -> tuple[pl.Series,
         if s.dtype == pl.Date and (s < _QLIK_EPOCH).any() and field.length != 5 * field.no_of_symbols:
             s = src.decode(field, False)  # qvdrs truncates negative serials toward zero: -1.5 → day -1
         return _temporal(s, kind if kind in _TEMPORAL else "date" if s.dtype == pl.Date else "timestamp")
-    b, starts = src.symbols(field)
-    types = b[starts]
-    if not _HAS_TEXT[types].any():
+    verdict = _numeric_verdict(src, field)
+    if verdict == "number":
         return s, "number"
-    texts = _texts(b, starts, src.notes, field.name).drop_nulls()
-    if texts.str.contains(_PLAIN_NUMBER).all():
-        return s, "number"  # every text just spells its number
-    if not (types == 4).any() and texts.str.contains(_DATE_TEXT).all():
+    if verdict == "date":
         return _temporal(s, "date")  # §8.4 rule 3: the duals display as dates
     return src.decode(field, True), "mixed"
 
 
-def read_qvd(path: str | Path) -> QvdTable:
+def _numeric_verdict(src: _Source, field: QvdField) -> str:
+    """A field of numbers (no pure-text symbol) from its symbol table: ``number``, ``date`` or ``mixed``."""
+    b, starts = src.symbols(field)
+    types = b[starts]
+    if not _HAS_TEXT[types].any():
+        return "number"
+    texts = _texts(b, starts, src.notes, field.name).drop_nulls()
+    if texts.str.contains(_PLAIN_NUMBER).all():
+        return "number"  # every text just spells its number
+    if not (types == 4).any() and texts.str.contains(_DATE_TEXT).all():
+        return "date"
+    return "mixed"
+
+
+def read_qvd(path: str | Path, columns: Collection[str] | Columns | None = None) -> QvdTable:
     """Read a QVD file into a :class:`QvdTable`; raise :class:`QvdError` if it is damaged or not a QVD.
 
+    ``columns`` projects: only those fields are decoded (names the file lacks are left out; the header
+    still lists every field), or a :data:`Columns` function chooses them from the header and a peek
+    (:mod:`~qslogs.parsers.qvd_projection`: each field decoded alone, or a small file read whole), with
+    the same columns as the whole read (tests compare them on every fixture).
     If qvdrs refuses a file whose header is sound (it rejects invalid UTF-8, for one), the fields are
     decoded here instead, and ``notes`` says so.
     """
-    spath, header = str(path), read_qvd_header(path)
+    header = read_qvd_header(path)
+    if columns is None:
+        return _whole(path, header)
+    from qslogs.parsers.qvd_projection import read_projected  # imported here: it builds on this module
+
+    return read_projected(path, header, columns)
+
+
+def _whole(path: str | Path, header: QvdHeader) -> QvdTable:
+    """Every field: qvdrs decodes, then each column is checked and typed (:func:`_fix_column`)."""
+    spath = str(path)
     try:
         raw: pl.DataFrame | None = qvd.read_qvd_to_polars(spath)
         refusal = ""

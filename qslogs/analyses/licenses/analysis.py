@@ -37,7 +37,7 @@ from qslogs.analyses.licenses.findings import (
     unused_finding,
 )
 from qslogs.analyses.licenses.fits import all_fits, fit_lines, fit_rows, forecast_rows, projections, runway
-from qslogs.analyses.licenses.qvd import drop_covered, load_qvd_map, qvd_license_events
+from qslogs.analyses.licenses.qvd import drop_covered, qvd_license_events
 from qslogs.analyses.licenses.result import Capacity, LicensesResult
 from qslogs.analyses.licenses.timeline import (
     daily_timeline,
@@ -55,14 +55,14 @@ SHORT_HISTORY_DAYS = 90
 
 
 def queries(frames: Frames, options: AnalysisOptions) -> dict[str, pl.LazyFrame]:
-    """License events from the logs (lazy), site activity (lazy), and QVD events read here.
+    """License events from the logs (lazy), site activity (lazy), and the events of the loaded QVDs.
 
-    QVDs are not part of :class:`Frames`, so they are read while the queries are built (eagerly) and
-    handed on as frames; their mapping table travels the same way to :func:`build`.
+    The QVDs were read by the loading layer (:attr:`Frames.qvds`, only the fields this analysis uses);
+    their events and mapping table are small frames handed on as lazy ones to :func:`build`.
     """
-    qvd_map = load_qvd_map(options.qvd_map) if options.qvd_map else None
+    qvd_map = options.qvd_map
     rules = LicenseRules().with_overrides(qvd_map.commands) if qvd_map else LicenseRules()
-    qvd_events, mapping = qvd_license_events(frames, options.qvd_paths, qvd_map)
+    qvd_events, mapping = qvd_license_events(frames.qvds, qvd_map)
     return {
         "log_events": pl.concat([license_log_events(frames), audit_security_events(frames, rules)]),
         "activity": site_activity(frames),

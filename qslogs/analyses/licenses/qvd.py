@@ -1,39 +1,35 @@
-"""License tables in QVD files → canonical license events (formats.md §8.6).
+"""License tables in the loaded QVDs → canonical license events (formats.md §8.6).
 
 Which QVDs the License Monitor writes, and with which fields, is not documented, so nothing here
 depends on file or field names being exact. A QVD is a license table when its fields hold
 
 - a **user**: a ``DIR\\user`` field, or a user-directory field plus a user-id field (GUIDs do not count);
 - an **access type**: text values such as ``Professional``, ``AnalyzerAccess``, ``Login pass``;
-- a **date/time** (typed as such by :func:`qslogs.parsers.qvd.read_qvd`).
+- a **date/time** (typed as such by the QVD reader).
 
 An ``Operation``-like field (``UsageGranted``, ``Add``, …) makes it an event table; otherwise a date field
 named like ``Allocated…``/``Assigned…`` makes it an allocation table (plus ``…Removed…`` and ``LastUsed…``
-fields when present); otherwise each row is a use. A ``--qvd-map`` file (:func:`load_qvd_map`) names the
-fields instead (:mod:`license_qvd_map`), and can re-classify repository commands. Every QVD looked at
-gets a row in the ``qvd_mapping`` table saying what was used and why.
+fields when present); otherwise each row is a use. A ``--qvd-map`` file (:mod:`~.qvd_map`) names the
+fields instead, and can re-classify repository commands. Every QVD looked at gets a row in the
+``qvd_mapping`` table saying what was used and why. The QVDs arrive read (:attr:`Frames.qvds`, by
+:mod:`qslogs.qvd_loader`), with only the fields :func:`license_columns` asks for.
 """
 
 from __future__ import annotations
 
-import fnmatch
-import os
-import tempfile
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 
 from qslogs.analyses.licenses.events import EVENT_SCHEMA
-from qslogs.analyses.licenses.qvd_map import QvdMap, TableMap, load_qvd_map
-from qslogs.analyses.licenses.qvd_recognise import recognise, to_events
-from qslogs.bundle import open_bundle
+from qslogs.analyses.licenses.qvd_map import QvdMap, TableMap, match_table, named_fields
+from qslogs.analyses.licenses.qvd_recognise import SAMPLE_ROWS, recognise, to_events, user_named
 from qslogs.errors import QvdError
-from qslogs.frames import Frames
+from qslogs.frames import Frames, QvdColumns, QvdInput, QvdLayout
 
-__all__ = ["MAPPING_SCHEMA", "drop_covered", "load_qvd_map", "qvd_files", "qvd_license_events"]
+__all__ = ["MAPPING_SCHEMA", "drop_covered", "license_columns", "qvd_license_events"]
 
 MAPPING_SCHEMA: dict[str, pl.DataType] = {
     "file": pl.String(),
@@ -53,65 +49,6 @@ MAPPING_SCHEMA: dict[str, pl.DataType] = {
 }
 """One row per QVD: ``status`` used / not a license table / skipped / error; ``mapping`` is ``fields``
 (recognised) or ``map <file>``; the field columns name the QVD fields that were used."""
-
-
-@contextmanager
-def qvd_files(frames: Frames, extra: tuple[Path, ...]) -> Iterator[list[tuple[str, Path, bool]]]:
-    """Every QVD to look at as (shown name, readable path, named explicitly): bundle members, then ``--qvd``.
-
-    Members of folders are read in place. The QVD reader needs a path, so a member of a zip is handed
-    over as an anonymous in-memory file (Linux ``memfd``); nothing is extracted to disk. Where memfd is
-    not available, a private temporary file is used and removed when the context ends.
-    """
-    members = (
-        [p for p in frames.files["path"].to_list() if p.lower().endswith(".qvd")]
-        if frames.files.height
-        else []
-    )
-    with ExitStack() as stack:
-        found: list[tuple[str, Path, bool]] = []
-        if members:
-            direct = len(frames.sources) == 1 and Path(frames.sources[0]).is_dir()
-            if direct:
-                found += [(m, Path(frames.sources[0]) / m, False) for m in members]
-            else:
-                wanted = set(members)
-                bundle = stack.enter_context(open_bundle(list(frames.sources)))
-                for member in (m for m in bundle.members if m.display in wanted):
-                    found.append((member.display, stack.enter_context(_in_memory(member.read(),
-                                                                                 member.basename)), False))
-        for path in extra:
-            files = (
-                sorted(p for p in path.rglob("*") if p.suffix.lower() == ".qvd") if path.is_dir() else [path]
-            )
-            found += [(str(p), p, not path.is_dir()) for p in files]
-        seen: set[str] = set()
-        unique = []
-        for display, path, explicit in found:
-            key = display if str(path).startswith(("/proc/self/fd/", "/dev/fd/")) else str(path.resolve())
-            if key not in seen:
-                seen.add(key)
-                unique.append((display, path, explicit))
-        yield unique
-
-
-@contextmanager
-def _in_memory(data: bytes, name: str) -> Iterator[Path]:
-    """A readable path holding ``data``: a memfd on Linux, else a private temporary file (removed after)."""
-    if hasattr(os, "memfd_create") and Path("/proc/self/fd").is_dir():
-        fd = os.memfd_create(name or "qvd")
-        try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view):]
-            yield Path(f"/proc/self/fd/{fd}")
-        finally:
-            os.close(fd)
-        return
-    with tempfile.TemporaryDirectory(prefix="qslogs-qvd-") as tmp:
-        target = Path(tmp) / (name or "member.qvd")
-        target.write_bytes(data)
-        yield target
 
 
 def _row(
@@ -145,55 +82,75 @@ def _row(
     }
 
 
-def qvd_license_events(
-    frames: Frames, extra: tuple[Path, ...], qvd_map: QvdMap | None
-) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Read every QVD of the bundle and of ``--qvd``; return (events, one mapping row per QVD).
+def license_columns(qvd_map: QvdMap | None) -> QvdColumns:
+    """The fields of a QVD the license analysis uses, for the loader to read only those.
+
+    A QVD a ``--qvd-map`` entry matches: the fields the entry names (none when it says ``skip``).
+    Any other QVD is recognised by its fields (:func:`recognise`), which looks only at the first
+    :data:`SAMPLE_ROWS` rows of its text and date/time fields: those rows are read first (fields that read
+    as plain numbers are never read), and then the fields the recognised mapping uses, plus the ones
+    recognition looks at by name (so :func:`recognise` on what is read finds the same mapping again).
+    A QVD that is not a license table, or a small one (read whole anyway), keeps its text and date/time
+    fields (they give the reason, or recognition's answer).
+    """
+
+    def choose(layout: QvdLayout) -> tuple[str, ...]:
+        chosen = match_table(qvd_map, _file_name(layout.name), layout.table_name)
+        if chosen is not None:
+            named = set(() if chosen.skip else named_fields(chosen))
+            return tuple(f for f in layout.fields if f in named)
+        candidates = tuple(f for f in layout.fields if not layout.is_number(f))
+        if layout.whole:  # a small file, read whole anyway: recognising it twice would only cost time
+            return candidates
+        guess, _ = recognise(layout.head(candidates, SAMPLE_ROWS))
+        if guess is None:
+            return candidates
+        used = set(named_fields(guess))
+        return tuple(f for f in candidates if f in used or user_named(f))
+
+    return choose
+
+
+def _file_name(shown: str) -> str:
+    """The file name of a QVD as shown (``bundle.zip!LicenseMonitor/x.qvd`` → ``x.qvd``)."""
+    return Path(shown.split("!")[-1]).name
+
+
+def qvd_license_events(qvds: Sequence[QvdInput], qvd_map: QvdMap | None) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """License events of the loaded QVDs (:attr:`Frames.qvds`); return (events, one mapping row per QVD).
 
     A damaged QVD, whether named with ``--qvd``, found in a ``--qvd`` folder or in the bundle, is listed
     with status ``error`` and its reason (the license warnings name it) and skipped: it never stops the
     analysis of everything else.
     """
-    from qslogs.parsers.qvd import read_qvd
-
     events: list[pl.DataFrame] = []
     rows: list[dict[str, Any]] = []
-    with qvd_files(frames, extra) as files:
-        for display, path, _explicit in files:
-            name = Path(display.split("!")[-1]).name
-            try:
-                table = read_qvd(path)
-            except QvdError as exc:
-                rows.append(_row(display, "", 0, "error", "", reason=exc.reason))
+    how_mapped = f"map {qvd_map.path}" if qvd_map else "map"
+    for qvd in qvds:
+        display, table = qvd.name, qvd.table
+        if table is None:
+            rows.append(_row(display, "", 0, "error", "", reason=qvd.error or ""))
+            continue
+        tname, height = table.header.table_name, table.header.no_of_records
+        chosen = match_table(qvd_map, _file_name(display), tname)
+        if chosen is not None and chosen.skip:
+            rows.append(_row(display, tname, height, "skipped", how_mapped))
+            continue
+        if chosen is not None:
+            mapping, how = chosen, how_mapped
+        else:
+            guess, why = recognise(table.frame)
+            if guess is None:
+                rows.append(_row(display, tname, height, "not a license table", "fields", reason=why))
                 continue
-            tname, height = table.header.table_name, table.frame.height
-            chosen = next(
-                (
-                    t
-                    for t in (qvd_map.tables if qvd_map else ())
-                    if fnmatch.fnmatch(name.lower(), t.match.lower())
-                    or fnmatch.fnmatch(tname.lower(), t.match.lower())
-                ),
-                None,
-            )
-            if chosen is not None and chosen.skip:
-                rows.append(_row(display, tname, height, "skipped", f"map {qvd_map.path}" if qvd_map else ""))
-                continue
-            if chosen is not None:
-                mapping, how = chosen, f"map {qvd_map.path}" if qvd_map else "map"
-            else:
-                guess, why = recognise(table.frame)
-                if guess is None:
-                    rows.append(_row(display, tname, height, "not a license table", "fields", reason=why))
-                    continue
-                mapping, how = guess, "fields"
-            try:
-                ev = to_events(table.frame, mapping, display)
-            except QvdError as exc:
-                rows.append(_row(display, tname, height, "error", how, mapping, reason=exc.reason))
-                continue
-            events.append(ev)
-            rows.append(_row(display, tname, height, "used", how, mapping, ev.height))
+            mapping, how = guess, "fields"
+        try:
+            ev = to_events(table.frame, mapping, display, tuple(f.name for f in table.header.fields))
+        except QvdError as exc:
+            rows.append(_row(display, tname, height, "error", how, mapping, reason=exc.reason))
+            continue
+        events.append(ev)
+        rows.append(_row(display, tname, height, "used", how, mapping, ev.height))
     frame = pl.concat(events) if events else pl.DataFrame(schema=EVENT_SCHEMA)
     return frame, pl.DataFrame(rows, schema=MAPPING_SCHEMA) if rows else pl.DataFrame(schema=MAPPING_SCHEMA)
 

@@ -1,11 +1,12 @@
 """The ``--qvd-map`` file: which QVD fields hold the canonical license columns (formats.md §8.6).
 
 A TOML or JSON file with ``[[tables]]`` entries (first match wins) and an optional ``[commands]`` table
-re-classifying repository commands as allocation or usage (formats.md §7.3). See :func:`load_qvd_map`.
+re-classifying repository commands as allocation or usage (formats.md §7.3). See :func:`parse_qvd_map`.
 """
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import tomllib
 from dataclasses import dataclass, field, fields
@@ -44,12 +45,13 @@ class QvdMap:
     """A parsed ``--qvd-map`` file: table mappings (first match wins) and command re-classifications."""
 
     path: str
+    """The file it was read from, as given (shown in the ``mapping`` column: ``map <path>``)."""
     tables: tuple[TableMap, ...] = ()
     commands: dict[str, str] = field(default_factory=dict)
 
 
-def load_qvd_map(path: str | Path) -> QvdMap:
-    """Read a TOML or JSON mapping::
+def parse_qvd_map(text: str, path: str) -> QvdMap:
+    """Parse and check a mapping (the text of the file ``path``: JSON when it ends in ``.json``, else TOML)::
 
     [[tables]]                    # or {"tables": [{...}], "commands": {...}} in JSON
     match = "*license*"
@@ -61,12 +63,13 @@ def load_qvd_map(path: str | Path) -> QvdMap:
 
     [commands]                    # optional: re-classify AuditSecurity commands (formats.md §7.3)
     "Add user access" = "allocation"
+
+    Reading the file is the caller's (:func:`qslogs.pipeline.load_qvd_map`): analyses never open files.
     """
     p = Path(path)
     try:
-        text = p.read_text(encoding="utf-8-sig")
         raw = json.loads(text) if p.suffix.lower() == ".json" else tomllib.loads(text)
-    except (OSError, ValueError) as exc:
+    except ValueError as exc:
         raise QvdMapError(f"{p}: cannot read the QVD mapping: {exc}", str(p)) from exc
     if not isinstance(raw, dict) or set(raw) - {"tables", "commands"}:
         raise QvdMapError(f"{p}: a QVD mapping has only 'tables' and 'commands' at its top level", str(p))
@@ -90,3 +93,19 @@ def load_qvd_map(path: str | Path) -> QvdMap:
     ):
         raise QvdMapError(f"{p}: [commands] maps command names to allocation, usage or other", str(p))
     return QvdMap(str(p), tuple(tables), {str(k): str(v) for k, v in commands.items()})
+
+
+def match_table(qvd_map: QvdMap | None, file_name: str, table_name: str) -> TableMap | None:
+    """The first ``[[tables]]`` entry whose glob matches the QVD's file name or its TableName (no case)."""
+    for table in qvd_map.tables if qvd_map else ():
+        glob = table.match.lower()
+        if fnmatch.fnmatch(file_name.lower(), glob) or fnmatch.fnmatch(table_name.lower(), glob):
+            return table
+    return None
+
+
+def named_fields(table: TableMap) -> tuple[str, ...]:
+    """The QVD fields an entry names (user, access type, times, operation), in that order."""
+    named = (table.user, table.user_directory, table.user_id, table.access_type, table.time, table.operation,
+             table.end_time, table.last_used)
+    return tuple(dict.fromkeys(f for f in named if f is not None))

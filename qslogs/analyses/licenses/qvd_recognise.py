@@ -30,6 +30,10 @@ def _norm(name: str) -> str:
     return re.sub(r"[^a-z0-9]", "", name.lower())
 
 
+#: Recognition looks at the first rows only (the loader reads just these to decide what else to read).
+SAMPLE_ROWS = 5000
+_DIRECTORY_NAMES = ("userdirectory", "directory", "userdir", "domain")
+_USER_ID_NAMES = ("userid", "username", "user", "login", "account")
 _ACCESS_VALUE = r"(?i)^\s*(professional|analyzer|user|login)\s*(access|pass)?\s*(type|capacity|time)?\s*$"
 _GUID = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 _OPERATIONS = set(OPERATION_RULES)
@@ -44,20 +48,27 @@ def _share(s: pl.Series, pattern: str) -> float:
     return _mean(s.drop_nulls().str.contains(pattern))
 
 
+def user_named(name: str) -> bool:
+    """Whether :func:`recognise` would look at a field as the user, user directory or user id, by its name."""
+    norm = _norm(name)
+    return "user" in norm or norm in _DIRECTORY_NAMES or norm in _USER_ID_NAMES
+
+
 def recognise(frame: pl.DataFrame) -> tuple[TableMap | None, str]:
-    """Guess a QVD frame's mapping from its fields; (None, what is missing) for other tables."""
+    """Guess a QVD frame's mapping from its fields; (None, what is missing) for other tables.
+
+    Only the text and date/time columns count, and of those only the first :data:`SAMPLE_ROWS` rows.
+    """
     text = [c for c, t in frame.schema.items() if t == pl.String]
     temporal = [c for c, t in frame.schema.items() if t == pl.Date or isinstance(t, pl.Datetime)]
-    sample = frame.head(5000)
+    sample = frame.head(SAMPLE_ROWS)
     user = next((c for c in text if "user" in _norm(c) and _share(sample[c], r"\\") >= 0.8), None)
-    directory = next(
-        (c for c in text if _norm(c) in ("userdirectory", "directory", "userdir", "domain")), None
-    )
+    directory = next((c for c in text if _norm(c) in _DIRECTORY_NAMES), None)
     user_id = next(
         (
             c
             for c in text
-            if _norm(c) in ("userid", "username", "user", "login", "account")
+            if _norm(c) in _USER_ID_NAMES
             and c != directory
             and _share(sample[c], _GUID) < 0.5
         ),
@@ -149,8 +160,14 @@ def _utc(column: str, dtype: pl.DataType, tz: str, display: str) -> pl.Expr:
     return col.dt.replace_time_zone(tz, ambiguous="earliest", non_existent="null").dt.convert_time_zone("UTC")
 
 
-def to_events(frame: pl.DataFrame, m: TableMap, display: str) -> pl.DataFrame:
-    """Rows of a mapped QVD → :data:`EVENT_SCHEMA` events (``source`` = qvd, ``line_no`` = row number)."""
+def to_events(
+    frame: pl.DataFrame, m: TableMap, display: str, fields: tuple[str, ...] | None = None
+) -> pl.DataFrame:
+    """Rows of a mapped QVD → :data:`EVENT_SCHEMA` events (``source`` = qvd, ``line_no`` = row number).
+
+    ``fields``: every field of the QVD (default: the frame's columns), named when the mapping asks for
+    one that is not there; the frame may hold only the fields the mapping names.
+    """
     missing = [
         f
         for f in (
@@ -167,7 +184,7 @@ def to_events(frame: pl.DataFrame, m: TableMap, display: str) -> pl.DataFrame:
     ]
     if missing:
         raise QvdError(
-            display, f"the mapping names fields it does not have: {missing} (fields: {frame.columns})"
+            display, f"the mapping names fields it does not have: {missing} (fields: {list(fields or frame.columns)})"
         )
     if (
         m.time is None
