@@ -13,7 +13,6 @@ and the script logs that no run claims and that a user executed; both are merged
 
 from __future__ import annotations
 
-import math
 from datetime import datetime
 
 import polars as pl
@@ -30,8 +29,6 @@ from qslogs.timeutil import UTC_DATETIME
 LINK_TOLERANCE_S = 120
 #: The DST fallback pass shifts a log's time by this much either way.
 DST_SHIFT_S = 3600
-#: The largest distance between a naive local time and UTC (UTC+14, Line Islands).
-MAX_UTC_OFFSET_S = 14 * 3600
 
 #: Columns of the script-log table this analysis uses (a subset of the parser's summary).
 SCRIPT_COLUMNS = (
@@ -212,24 +209,36 @@ def link_runs(
     """
     if runs.height == 0 or logs.height == 0:
         return pl.DataFrame(schema=_EMPTY_LINKS)
-    # Candidate pairs share the app and a day: a log's local day, within a margin of the run's UTC days
-    # wide enough for any UTC offset, the DST pass and the tolerance. Joining on the app alone pairs every
-    # run with every log of its app (millions of rows for a daily task over a year).
-    margin = math.ceil((MAX_UTC_OFFSET_S + DST_SHIFT_S + tolerance_s) / 86_400)
-    day_ms = 86_400_000
-    run_days = pl.int_ranges(
-        pl.col("start").dt.timestamp("ms") // day_ms - margin,
-        pl.coalesce("stop", "start").dt.timestamp("ms") // day_ms + margin + 1,
+    # Candidate pairs share the app and an hour of local time. A log's UTC start is its local start minus
+    # the offset of the run's node, which lies between that node's smallest and largest known offset (the
+    # bundle's usual offset for a node without any): so a log can only fall in a run's window (± tolerance,
+    # ± the DST pass) when its local start lies in the run's window shifted by those offsets. Only those
+    # hours are joined; the exact windows below decide. (Joining on the app and whole days paired every run
+    # with hundreds of logs of a busy app: 6 GB for 24,000 runs.)
+    hour_ms = 3_600_000
+    slack_ms = int((tolerance_s + DST_SHIFT_S) * 1000)
+    fallback = int(offsets["offset_minutes"].mode().sort()[0]) if offsets.height else 0
+    span = offsets.group_by(pl.col("host").alias("node")).agg(
+        pl.col("offset_minutes").min().alias("__lo"), pl.col("offset_minutes").max().alias("__hi")
+    )
+    lo = pl.col("start").dt.timestamp("ms") + pl.col("__lo").fill_null(fallback).cast(pl.Int64) * 60_000 - slack_ms
+    hi = (
+        pl.coalesce("stop", "start").dt.timestamp("ms")
+        + pl.col("__hi").fill_null(fallback).cast(pl.Int64) * 60_000
+        + slack_ms
     )
     pairs = (
-        runs.select("run_key", "app_id", "start", "stop", "node", __day=run_days)
-        .explode("__day")
+        runs.select("run_key", "app_id", "start", "stop", pl.col("node").cast(pl.String))
+        .join(span.with_columns(pl.col("node").cast(pl.String)), on="node", how="left")
+        .with_columns(__hour=pl.int_ranges(lo // hour_ms, hi // hour_ms + 1))
+        .drop("__lo", "__hi")
+        .explode("__hour")
         .join(
             logs.select("source_file", "app_id", pl.col("start").alias("log_start"),
-                        __day=pl.col("start").dt.timestamp("ms") // day_ms),
-            on=["app_id", "__day"],
+                        __hour=pl.col("start").dt.timestamp("ms") // hour_ms),
+            on=["app_id", "__hour"],
         )
-        .drop("__day")
+        .drop("__hour")
     )
     pairs = local_to_utc(pairs, "log_start", "node", offsets, "log_utc")
     tol = pl.duration(milliseconds=int(tolerance_s * 1000))
