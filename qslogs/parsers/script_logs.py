@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import PurePath
 from typing import Any
@@ -109,9 +109,16 @@ class ScriptBatch:
     """Earliest line time per file in UTC, from the lines' own offsets (null for the classic form)."""
     last_utc: list[datetime | None] = field(default_factory=list)
     """Latest line time per file in UTC, from the lines' own offsets (null for the classic form)."""
+    summary_frame: pl.DataFrame | None = None
+    """The summaries as one frame (:func:`summaries_frame`) once :meth:`framed`; ``summaries`` is then empty."""
+
+    def framed(self) -> ScriptBatch:
+        """The batch with its summaries as one frame instead of objects: built where the batch is parsed
+        (a worker process, in parallel) and sent as columns, not as thousands of pickled objects."""
+        return replace(self, summaries=[], summary_frame=summaries_frame(self.summaries))
 
     def log(self, index: int) -> ScriptLog:
-        """The ``index``-th file of the batch as one :class:`ScriptLog`."""
+        """The ``index``-th file of the batch as one :class:`ScriptLog` (of a batch not :meth:`framed`)."""
         line_start = sum(self.line_counts[:index])
         bad_start = sum(self.bad_counts[:index])
         return ScriptLog(
