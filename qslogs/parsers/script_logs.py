@@ -21,7 +21,6 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from pathlib import PurePath
 from typing import Any
 
 import polars as pl
@@ -72,7 +71,7 @@ def app_id_and_name_time(source_file: str) -> tuple[str | None, datetime | None]
     The AppId is the part before the first dot; when that part carries extra text around a GUID (a
     collector's collision suffix, a renamed copy) the GUID alone is taken, so it joins with task AppIds.
     """
-    match = _NAME.match(PurePath(source_file.replace("\\", "/")).name)
+    match = _NAME.match(source_file.replace("\\", "/").rsplit("/", 1)[-1])  # the name (no PurePath: per file)
     if match is None:
         return None, None
     guid = _GUID.search(match.group("app"))
