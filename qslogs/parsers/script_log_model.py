@@ -16,7 +16,6 @@ from typing import Any
 
 import numpy as np
 import polars as pl
-import pyarrow as pa
 
 from qslogs.timeutil import NAIVE_DATETIME, UTC_DATETIME
 
@@ -152,12 +151,16 @@ def summaries_frame(summaries: Iterable[ScriptLogSummary]) -> pl.DataFrame:
 
 
 def _lists(name: str, counts: list[int], flat: pl.DataFrame) -> pl.Series:
-    """``flat``'s rows cut into one list per summary (``counts[i]`` rows for the i-th): a list of structs,
-    or of the values of ``flat``'s only column."""
-    offsets = pa.array(np.concatenate([[0], np.cumsum(counts, dtype=np.int64)]).astype(np.int32), pa.int32())
-    values = flat.to_struct().to_arrow() if flat.width > 1 else flat.to_series().to_arrow()
-    lists = pl.Series(name, pa.ListArray.from_arrays(offsets, values))
-    return lists.cast(SUMMARY_SCHEMA[name])
+    """``flat``'s rows cut into one list per summary (``counts[i]`` rows for the i-th, in order): a list of
+    structs, or of the values of ``flat``'s only column; an empty list where a count is 0."""
+    n = len(counts)
+    owner = np.repeat(np.arange(n, dtype=np.int64), counts)
+    value = pl.struct(flat.columns) if flat.width > 1 else pl.col(flat.columns[0])
+    grouped = flat.with_columns(__row=owner).group_by("__row", maintain_order=True).agg(value.alias(name))
+    every = pl.DataFrame({"__row": np.arange(n, dtype=np.int64)}).join(grouped, on="__row", how="left",
+                                                                       maintain_order="left")
+    dtype = SUMMARY_SCHEMA[name]
+    return every.select(pl.col(name).cast(dtype).fill_null(pl.lit([], dtype=dtype))).to_series()
 
 
 #: Columns of :data:`SUMMARY_SCHEMA` that are not the summary's field as it is.
