@@ -138,8 +138,8 @@ def _clock(text: str) -> float:
 
 def has_report() -> bool:
     """Whether ``qslogs report`` exists yet (another engineer builds it)."""
-    init = (ROOT / "qslogs" / "commands" / "__init__.py").read_text()
-    return '"report"' in init and (ROOT / "qslogs" / "commands" / "report.py").exists()
+    cli = (ROOT / "qslogs" / "cli.py").read_text()  # commands are attached there (qslogs.commands is plain)
+    return "report.report" in cli and (ROOT / "qslogs" / "commands" / "report.py").exists()
 
 
 def commands(bundle: BenchBundle, work: Path, baseline: tuple[Path, str] | None = None
@@ -187,7 +187,8 @@ def run_size(bundle: BenchBundle, runs: int, skip: set[str], label: str = "",
                 print(f"  {label} run {round_no + 1}/{runs} {name}: {sample.wall:.2f} s wall, "
                       f"{sample.cpu:.2f} s cpu, {sample.tree_rss / 2**20:.0f} MiB", flush=True)
     records = _records(rows.get("qslogs parse -o"))
-    measured = f"{started}, load average {load:.1f} before, {os.getloadavg()[0]:.1f} after"
+    measured = (f"{started}, load average {load:.1f} before, {os.getloadavg()[0]:.1f} after; "
+                f"`benchmarks/run.py {' '.join(sys.argv[1:])}`")
     for name, row in rows.items():
         row.measured = measured
         if name.startswith("qslogs") and "before" not in name:
@@ -195,15 +196,17 @@ def run_size(bundle: BenchBundle, runs: int, skip: set[str], label: str = "",
     return list(rows.values())
 
 
-def load_previous(path: Path, replaced: set[str]) -> tuple[list[Row], dict[str, float] | None]:
-    """Rows (of the sizes not measured again) and QVD times of an earlier RESULTS.json, for ``--update``."""
+def load_previous(path: Path, replaced: set[str], measured: Callable[[str, str], bool] = lambda label, name: True
+                  ) -> tuple[list[Row], dict[str, float] | None]:
+    """Rows and QVD times of an earlier RESULTS.json, for ``--update``: every row but those of a bundle in
+    ``replaced`` whose command is ``measured`` again (so a run with ``--skip`` keeps the skipped rows)."""
     if not path.exists():
         return [], None
     data = json.loads(path.read_text())
     rows = [Row(r["size_mb"], r["name"], [Sample(**s) for s in r["samples"]], r["records"], r["bytes"],
                 r.get("measured", ""), r.get("label") or f"size {r['size_mb']}", r.get("files", 0))
-            for r in data["rows"] if (r.get("label") or f"size {r['size_mb']}") not in replaced]
-    return rows, data.get("qvd")
+            for r in data["rows"]]
+    return [r for r in rows if r.label not in replaced or not measured(r.label, r.name)], data.get("qvd")
 
 
 def _records(row: Row | None) -> int | None:
@@ -289,8 +292,10 @@ def main(argv: list[str] | None = None) -> int:
     sites = [tuple(int(x[1:]) for x in spec.split("-")) for spec in args.sites.split(",") if spec]
     sizes = args.sizes if args.sizes is not None else ([] if sites else [100, 500, 1000])
     labels = {f"size {s}" for s in sizes} | {f"site n{n}-d{d}-r{r}" for n, d, r in sites}
-    rows, qvd_times = load_previous(args.out.with_suffix(".json"), labels) if args.update else ([], None)
     skip = {s for s in args.skip.split(",") if s}
+    rows, qvd_times = (load_previous(args.out.with_suffix(".json"), labels,
+                                     lambda label, name: not any(s in name for s in skip))
+                       if args.update else ([], None))
     baseline = (args.baseline.resolve(), args.baseline_label) if args.baseline else None
     for size in sizes:
         bundle = ensure_bundle(size)

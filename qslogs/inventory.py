@@ -12,6 +12,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import PurePosixPath
 
 from qslogs.bundle import Member
@@ -64,6 +65,7 @@ class FileEntry:
         return self.family is not None
 
 
+@lru_cache(maxsize=4096)
 def node_key(value: str | None) -> str | None:
     """One key for the three spellings of a host (formats.md §1.4): lower case, first DNS label.
 
@@ -85,17 +87,29 @@ def sniff_family(head: bytes) -> tuple[Family | None, tuple[str, ...]]:
     """The family and header names of a file from its first bytes (BOM and CR tolerated)."""
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):  # re-saved by an editor as UTF-16
         head = head[: len(head) // 2 * 2].decode("utf-16", errors="replace").encode("utf-8")
-    text = head.decode("utf-8-sig", errors="replace")
-    first = text.split("\n", 1)[0].rstrip("\r")
+    body = head[3:] if head.startswith(b"\xef\xbb\xbf") else head
+    # Only the lines looked at are decoded (a LF byte never sits inside a UTF-8 sequence, so decoding a
+    # prefix that ends at one gives the same text as decoding the whole head and cutting it there).
+    first = _lines(body, 1).decode("utf-8", errors="replace").split("\n", 1)[0].rstrip("\r")
     names = [n.strip() for n in first.split("\t")]
     family = family_of_header(names)
     if family is not None:
         return family, tuple(names)
     if _ACCESS_LINE.match(head):
         return Family.ACCESS, ()
-    if is_script_log(text):
+    if is_script_log(_lines(body, 8).decode("utf-8", errors="replace")):
         return Family.SCRIPT, ()
     return None, ()
+
+
+def _lines(data: bytes, count: int) -> bytes:
+    """The first ``count`` lines of ``data`` (with their LFs), or all of it."""
+    end = -1
+    for _ in range(count):
+        end = data.find(b"\n", end + 1)
+        if end < 0:
+            return data
+    return data[:end + 1]
 
 
 def is_script_log(text: str) -> bool:
@@ -113,17 +127,16 @@ def is_script_log(text: str) -> bool:
 
 def classify(member: Member, head: bytes | None = None) -> FileEntry:
     """Decide kind, family, service, node and archive state of one file."""
-    path = PurePosixPath(member.name)
-    parts = path.parts
-    fname = path.name
+    parts = _parts(member.name)
+    fname = parts[-1] if parts else ""
     if head is None:
         head = member.read(HEAD_BYTES)
     family, header = sniff_family(head)
-    archived, host_folder = _archive_host(parts)
+    archived, host_folder, service = _folder_facts(parts[:-1])
     base = dict(member=member, path=member.display, archived=archived, header=header)
 
     if member.size == 0 or not head:
-        return FileEntry(kind=_kind_from_name(parts), family=None, service=_service_folder(parts),
+        return FileEntry(kind=_kind_from_name(parts), family=None, service=service,
                          host=node_key(host_folder), reason="empty file", **base)  # type: ignore[arg-type]
 
     if family is Family.SCRIPT:
@@ -140,7 +153,6 @@ def classify(member: Member, head: bytes | None = None) -> FileEntry:
         return FileEntry(kind=f"{m['svc']}/{m['type']}", family=family, service=m["svc"],
                          host=node_key(m["host"]), **base)  # type: ignore[arg-type]
 
-    service = _service_folder(parts)
     if family in (Family.NODE, Family.DATAPROFILING, Family.ACCESS):
         svc = service or "UnknownService"
         kind = f"{svc}/Access" if family is Family.ACCESS else f"{svc}/NodeService"
@@ -167,6 +179,25 @@ def classify(member: Member, head: bytes | None = None) -> FileEntry:
         reason = "no known Qlik Sense log header"
     return FileEntry(kind=UNKNOWN, family=None, service=service, host=node_key(host_folder), reason=reason,
                      **base)  # type: ignore[arg-type]
+
+
+def _parts(name: str) -> tuple[str, ...]:
+    """The folders and name of a member's ``/``-separated name, as ``PurePosixPath(name).parts`` (without
+    building a path object per file: a bundle has tens of thousands)."""
+    if "//" in name or "/./" in name or name.startswith("./") or name.endswith(("/", "/.")) or name == ".":
+        return PurePosixPath(name).parts  # rare spellings: the path object normalises them
+    if name.startswith("/"):
+        return ("/", *name[1:].split("/"))
+    return tuple(name.split("/")) if name else ()
+
+
+@lru_cache(maxsize=4096)
+def _folder_facts(dirs: tuple[str, ...]) -> tuple[bool, str | None, str | None]:
+    """Archived or not, the node folder and the service folder of a file in ``dirs``: decided once per
+    folder (a bundle has thousands of files in a few hundred folders)."""
+    parts = (*dirs, "")
+    archived, host_folder = _archive_host(parts)
+    return archived, host_folder, _service_folder(parts)
 
 
 def _kind_from_name(parts: tuple[str, ...]) -> str:

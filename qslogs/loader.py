@@ -28,7 +28,7 @@ from qslogs.parsers.service_logs import FILE_KEY, ParsedFile
 from qslogs.parsers.tabular_batch import TabularBatch
 from qslogs.schemas import BAD_LINE_SCHEMA
 from qslogs.store import FileRange, KindStore
-from qslogs.units import BatchedLog, BatchedTabular, FileResult, plan_units, read_unit
+from qslogs.units import BatchedLog, BatchedTabular, FileResult, plan_units, read_unit, script_lines
 
 #: Progress callback: (files done, files total, file being read).
 Progress = Callable[[int, int, str], None]
@@ -100,10 +100,11 @@ def parse_bundle(
 class _Accumulator:
     issues: list[FileIssue]
     store: KindStore
-    scripts: dict[int, tuple[Any, list[tuple[int, str | None]]]] = field(default_factory=dict)
-    """Script batches of the current unit by identity, with the (index, node) of each of their files taken."""
-    summaries: list[Any] = field(default_factory=list)
-    summary_hosts: list[str | None] = field(default_factory=list)
+    scripts: dict[int, tuple[Any, FileRange | None, list[tuple[int, str | None]]]] = field(default_factory=dict)
+    """Script batches of the current unit by identity, where a worker wrote their lines, and the (index,
+    node) of each of their files taken."""
+    summaries: list[pl.DataFrame] = field(default_factory=list)
+    """Script-log summaries of the files taken, a frame per batch, with their node."""
     bad: list[pl.DataFrame] = field(default_factory=list)
     stats: list[dict[str, Any]] = field(default_factory=list)
     offsets: list[pl.DataFrame] = field(default_factory=list)
@@ -141,7 +142,7 @@ class _Accumulator:
         elif isinstance(result.parsed, ParsedFile):
             self._add_tabular(entry, result.parsed, result.part)
         elif isinstance(result.parsed, BatchedLog):
-            self._add_script(entry, result.parsed)
+            self._add_script(entry, result.parsed, result.part)
         elif isinstance(result.parsed, BatchedTabular):
             self._add_batched(entry, result.parsed, result.part)
 
@@ -165,9 +166,9 @@ class _Accumulator:
                    first=batch.first[i], last=batch.last[i], encoding="utf-8",
                    note=_note("utf-8", batch.trailer[i], batch.continuation[i]), host=batch.hosts[i])
 
-    def _add_script(self, entry: FileEntry, parsed: BatchedLog) -> None:
+    def _add_script(self, entry: FileEntry, parsed: BatchedLog, part: FileRange | None) -> None:
         batch, i = parsed.batch, parsed.index
-        self.scripts.setdefault(id(batch), (batch, []))[1].append((i, entry.host))
+        self.scripts.setdefault(id(batch), (batch, part, []))[2].append((i, entry.host))
         records, bad = batch.line_counts[i], batch.bad_counts[i]
         own = batch.first_utc[i] is not None  # the modern form's own offsets give UTC exactly
         self._stat(entry, "parsed", records=records, bad=bad, lines=records + bad,
@@ -182,17 +183,20 @@ class _Accumulator:
         logs of the active Log/Script folder get the collector's node when the bundle is sealed.
         """
         self._end_tabular()
-        for batch, taken in self.scripts.values():
+        for batch, part, taken in self.scripts.values():
             count = len(batch.line_counts)
             host_of: list[str | None] = [None] * count
             keep = np.zeros(count, dtype=bool)
             for i, host in taken:
                 host_of[i], keep[i] = host, True
-                self.summaries.append(batch.summaries[i])
-                self.summary_hosts.append(host)
-            rows = np.repeat(np.arange(count), batch.line_counts)
-            lines = batch.lines.with_columns(pl.Series("host", host_of, dtype=pl.String).gather(rows))
-            self.store.append(SCRIPT, lines if keep.all() else lines.filter(pl.Series(keep).gather(rows)))
+            hosts = pl.Series("host", host_of, dtype=pl.String)
+            summaries = batch.summary_frame.with_columns(hosts)
+            self.summaries.append(summaries if keep.all() else summaries.filter(pl.Series(keep)))
+            if part is not None:  # a worker wrote the lines, with their nodes
+                for piece in _kept_ranges(part, batch.line_counts, keep):
+                    self.store.append_range(SCRIPT, piece)
+            else:
+                self.store.append(SCRIPT, script_lines(batch, host_of, keep))
             if batch.bad_lines.height:
                 bad_rows = np.repeat(np.arange(count), batch.bad_counts)
                 self.bad.append(batch.bad_lines.filter(pl.Series(keep).gather(bad_rows)).with_columns(
@@ -266,11 +270,8 @@ class _Accumulator:
             files = files.with_columns(
                 pl.when(pl.col("status") == "parsed").then(pl.col("host").fill_null(default_host))
                 .otherwise(pl.col("host")).alias("host"))
-        if self.summaries:
-            from qslogs.parsers.script_logs import summaries_frame
-
-            self.store.append(SCRIPT_SUMMARY, summaries_frame(self.summaries).with_columns(
-                pl.Series("host", self.summary_hosts, dtype=pl.String)))
+        if any(frame.height for frame in self.summaries):
+            self.store.append(SCRIPT_SUMMARY, pl.concat(self.summaries))
         self.store.seal(default_host)
         bad = pl.concat(self.bad) if self.bad else pl.DataFrame(schema=BAD_LINE_SCHEMA)
         return Frames(frames=self.store, files=files, bad_lines=bad, file_issues=self.issues, offsets=offsets,

@@ -14,6 +14,7 @@ from collections.abc import Container
 from dataclasses import dataclass, replace
 from typing import Any
 
+import numpy as np
 import polars as pl
 
 from qslogs.bundle import READ_ERRORS, Limits, Member
@@ -58,7 +59,8 @@ def plan_units(members: list[Member], *, single: bool = False) -> list[list[int]
 @dataclass(frozen=True)
 class BatchedLog:
     """A script log parsed as the ``index``-th file of a :class:`~qslogs.parsers.script_logs.ScriptBatch`
-    shared by the other script logs of its unit (pickled once for all of them)."""
+    shared by the other script logs of its unit (pickled once for all of them), its summaries as a frame
+    (:meth:`~qslogs.parsers.script_logs.ScriptBatch.framed`)."""
 
     batch: Any
     index: int
@@ -188,7 +190,7 @@ def _parse_scripts(scripts: list[tuple[int, bytes]], results: list[FileResult],
 
     files = [(data, results[at].entry.path) for at, data in scripts]
     try:
-        batch = parse_script_logs(files, strict=strict)
+        batch = parse_script_logs(files, strict=strict).framed()
         return [(BatchedLog(batch, i), None) for i in range(len(files))]
     except pl.exceptions.PolarsError as exc:
         if len(files) == 1:
@@ -196,10 +198,17 @@ def _parse_scripts(scripts: list[tuple[int, bytes]], results: list[FileResult],
     answers: list[tuple[BatchedLog | None, str | None]] = []
     for file in files:
         try:
-            answers.append((BatchedLog(parse_script_logs([file], strict=strict), 0), None))
+            answers.append((BatchedLog(parse_script_logs([file], strict=strict).framed(), 0), None))
         except pl.exceptions.PolarsError as exc:
             answers.append((None, _polars_error(exc)))
     return answers
+
+
+def script_lines(batch: Any, host_of: list[str | None], keep: np.ndarray[Any, Any] | None = None) -> pl.DataFrame:
+    """A script batch's lines with each file's node (``host_of``), of the files in ``keep`` only."""
+    rows = np.repeat(np.arange(len(batch.line_counts)), batch.line_counts)
+    lines: pl.DataFrame = batch.lines.with_columns(pl.Series("host", host_of, dtype=pl.String).gather(rows))
+    return lines if keep is None or keep.all() else lines.filter(pl.Series(keep).gather(rows))
 
 
 def _polars_error(exc: Exception) -> str:

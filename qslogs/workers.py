@@ -35,7 +35,7 @@ import polars as pl
 from qslogs.bundle import Limits, Member, open_bundle
 from qslogs.parsers.service_logs import ParsedFile
 from qslogs.store import FileRange, write_parts
-from qslogs.units import BatchedTabular, FileResult, read_unit
+from qslogs.units import BatchedLog, BatchedTabular, FileResult, read_unit, script_lines
 
 #: Bundles with less than this many bytes to parse are read in the calling process.
 PARALLEL_MIN_BYTES = 32 * 1024**2
@@ -279,6 +279,26 @@ def _spill_batches(results: list[FileResult], folder: Path, stem: str) -> list[F
                                          part)
         light, part = written[id(parsed.batch)]
         results[i] = replace(result, parsed=BatchedTabular(light.batch, parsed.index), part=part)
+    return _spill_scripts(results, folder, stem)
+
+
+def _spill_scripts(results: list[FileResult], folder: Path, stem: str) -> list[FileResult]:
+    """Write each script batch's lines, with each file's node, to an Arrow file; its files share the range
+    (the parent keeps the rows of the files it takes, as for tabular batches)."""
+    hosts: dict[int, tuple[Any, list[str | None]]] = {}
+    for result in results:
+        if isinstance(result.parsed, BatchedLog):
+            batch = result.parsed.batch
+            hosts.setdefault(id(batch), (batch, [None] * len(batch.line_counts)))[1][result.parsed.index] = (
+                result.entry.host)
+    written: dict[int, tuple[BatchedLog, FileRange]] = {}
+    for n, (key, (batch, host_of)) in enumerate(hosts.items()):
+        (part,) = write_parts([script_lines(batch, host_of)], folder / f"{stem}-s{n}.arrow")
+        written[key] = (BatchedLog(replace(batch, lines=batch.lines.clear()), 0), part)
+    for i, result in enumerate(results):
+        if isinstance(result.parsed, BatchedLog):
+            light, part = written[id(result.parsed.batch)]
+            results[i] = replace(result, parsed=BatchedLog(light.batch, result.parsed.index), part=part)
     return results
 
 

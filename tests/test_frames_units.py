@@ -42,7 +42,9 @@ def _assert_same(got: Frames, want: Frames) -> None:
     assert got.file_issues == want.file_issues
 
 
-def test_units_equal_a_file_by_file_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def _damaged_copy(tmp_path: Path) -> tuple[Path, list[Path], list[Path]]:
+    """The sample bundle with collision copies (a script log, a tabular log), a damaged script log, an
+    empty one, a Windows-1252 and a junk-ended tabular log; its script logs and that kind's logs."""
     bundle = tmp_path / "bundle"
     shutil.copytree(SAMPLE, bundle)
     scripts = sorted((bundle / "Log" / "Script").iterdir())
@@ -56,6 +58,11 @@ def test_units_equal_a_file_by_file_read(tmp_path: Path, monkeypatch: pytest.Mon
     rolled[1].write_bytes(rolled[1].read_bytes() + b"junk without tabs\r\n\r\n")
     rolled[2].write_bytes(rolled[2].read_bytes().replace(b"Repository", b"R\xe9pository", 3))
     shutil.copy(rolled[3], trace / ("copy (2) of " + rolled[3].name))  # sorted right after it
+    return bundle, scripts, rolled
+
+
+def test_units_equal_a_file_by_file_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    bundle, scripts, rolled = _damaged_copy(tmp_path)
     monkeypatch.setenv("QSLOGS_WORKERS", "1")
     batched = load_frames([bundle])
     assert max(len(u) for u in plan_units(sorted_members(bundle))) > 50  # the script logs did share units
@@ -86,6 +93,22 @@ def test_units_in_worker_processes_equal_a_serial_read(monkeypatch: pytest.Monke
     monkeypatch.undo()
     monkeypatch.setenv("QSLOGS_WORKERS", "2")
     _assert_same(load_frames([SAMPLE]), alone)
+
+
+@pytest.mark.slow
+def test_batches_in_worker_processes_keep_the_files_taken_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                                                               ) -> None:
+    """Workers write a batch's records (script lines with their nodes, tabular rows) for every file of it,
+    collision copies included; the parent keeps the rows of the files it takes: the frames, summaries, bad
+    lines and inventory of a serial read, where the copies are never parsed."""
+    bundle, _, _ = _damaged_copy(tmp_path)
+    monkeypatch.setenv("QSLOGS_WORKERS", "1")
+    serial = load_frames([bundle])
+    monkeypatch.setenv("QSLOGS_WORKERS", "2")
+    parallel = load_frames([bundle])
+    assert parallel.frames.spilled and not serial.frames.spilled
+    _assert_same(parallel, serial)
+    assert parallel.files.filter(parallel.files["status"] == "duplicate").height == 2
 
 
 @pytest.mark.slow

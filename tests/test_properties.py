@@ -226,6 +226,34 @@ def test_classify_and_decode_take_any_bytes(data: bytes, name: str) -> None:
 
 
 @PROPERTY
+@given(st.lists(st.sampled_from(["", ".", "..", "Log", "ArchivedLogs", "sense01", "Engine", "Trace", "a.log"]),
+                max_size=7).map("/".join), st.booleans())
+def test_member_folders_split_as_a_path_object_splits_them(name: str, rooted: bool) -> None:
+    """Classification splits tens of thousands of names without path objects; the parts must be those
+    of ``PurePosixPath`` for every spelling (empty, ``.`` and ``..`` parts, doubled and trailing slashes)."""
+    from pathlib import PurePosixPath
+
+    from qslogs.inventory import _parts
+
+    name = "/" + name if rooted else name
+    assert _parts(name) == PurePosixPath(name).parts
+
+
+@PROPERTY
+@given(st.binary(max_size=400), st.sampled_from([b"", b"\xef\xbb\xbf"]), st.booleans())
+def test_sniffing_the_first_lines_reads_what_decoding_the_whole_head_reads(data: bytes, bom: bytes,
+                                                                          header: bool) -> None:
+    """Only the lines sniffed are decoded: the header names are those of the whole head decoded (invalid
+    UTF-8 replaced) and cut at its first line end."""
+    trace = b"Sequence#\tTimestamp\tLevel\tHostname\tLogger\tThread\tId\tServiceUser\tMessage\t"
+    head = bom + (trace if header else b"") + data
+    family, names = sniff_family(head)
+    first = head.decode("utf-8-sig", errors="replace").split("\n", 1)[0].rstrip("\r")
+    if names or header and b"\n" not in data[:1]:
+        assert family is not None and list(names) == [n.strip() for n in first.split("\t")]
+
+
+@PROPERTY
 @given(st.text(max_size=80))
 def test_normalised_member_names_never_leave_the_bundle(raw: str) -> None:
     name, unsafe = normalise_name(raw)

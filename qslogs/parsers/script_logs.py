@@ -19,9 +19,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from pathlib import PurePath
 from typing import Any
 
 import polars as pl
@@ -72,7 +71,7 @@ def app_id_and_name_time(source_file: str) -> tuple[str | None, datetime | None]
     The AppId is the part before the first dot; when that part carries extra text around a GUID (a
     collector's collision suffix, a renamed copy) the GUID alone is taken, so it joins with task AppIds.
     """
-    match = _NAME.match(PurePath(source_file.replace("\\", "/")).name)
+    match = _NAME.match(source_file.replace("\\", "/").rsplit("/", 1)[-1])  # the name (no PurePath: per file)
     if match is None:
         return None, None
     guid = _GUID.search(match.group("app"))
@@ -109,9 +108,16 @@ class ScriptBatch:
     """Earliest line time per file in UTC, from the lines' own offsets (null for the classic form)."""
     last_utc: list[datetime | None] = field(default_factory=list)
     """Latest line time per file in UTC, from the lines' own offsets (null for the classic form)."""
+    summary_frame: pl.DataFrame | None = None
+    """The summaries as one frame (:func:`summaries_frame`) once :meth:`framed`; ``summaries`` is then empty."""
+
+    def framed(self) -> ScriptBatch:
+        """The batch with its summaries as one frame instead of objects: built where the batch is parsed
+        (a worker process, in parallel) and sent as columns, not as thousands of pickled objects."""
+        return replace(self, summaries=[], summary_frame=summaries_frame(self.summaries))
 
     def log(self, index: int) -> ScriptLog:
-        """The ``index``-th file of the batch as one :class:`ScriptLog`."""
+        """The ``index``-th file of the batch as one :class:`ScriptLog` (of a batch not :meth:`framed`)."""
         line_start = sum(self.line_counts[:index])
         bad_start = sum(self.bad_counts[:index])
         return ScriptLog(
