@@ -112,3 +112,20 @@ def test_colour_only_on_a_terminal_and_never_with_no_color(log: Path, no_color: 
     else:
         assert re.search(r"\x1b\[[0-9;]*31m", out), "failures are not red on a terminal"
     assert "Failed runs: 5 of 57 task runs" in ANSI.sub("", out)
+
+
+def test_a_bundle_of_many_files_is_shown_per_kind_and_node(sample_cli: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A site's ArchivedLogs hold tens of thousands of files: one row each is unreadable (and took rich
+    longer to lay out than parsing them). Above the limit the sample's 356 files become 78 kind × node
+    groups and the one file with a bad line; ``--all`` still lists every file."""
+    from qslogs.commands import inspect
+
+    monkeypatch.setattr(inspect, "FILE_ROWS", 100)
+    out = text("inspect", str(sample_cli), "-q", columns=200)
+    assert "356 files, shown per kind and node; the 1 with bad lines below; --all lists every file" in out
+    group = next(line for line in out.splitlines() if line.split()[:2] == ["AboutService/NodeService", "sense01"])
+    assert group.split()[2:4] == ["2", "25"]  # files, records
+    assert "SENSE01_System_Repository.txt" in out
+    assert "SENSE01_Service_Repository.txt" not in out  # a file without bad lines is in its group only
+    every = text("inspect", str(sample_cli), "-q", "--all", columns=200)
+    assert "SENSE01_Service_Repository.txt" in every and "shown per kind and node" not in every
