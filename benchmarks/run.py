@@ -165,8 +165,10 @@ def commands(bundle: BenchBundle, work: Path, baseline: tuple[Path, str] | None 
         cmds["qslogs report"] = lambda: measure([*QSLOGS, "report", "-q", z, "-o", str(work / "report.html")])
     if baseline is not None:
         tree, label = baseline
+        # -P: ``-m`` would put the working directory (this checkout) first on sys.path, ahead of PYTHONPATH,
+        # and so measure this code twice under two names.
         cmds[f"qslogs report, before ({label})"] = lambda: measure(
-            f"PYTHONPATH='{tree}' '{PY}' -m qslogs report -q '{z}' -o '{work / 'before.html'}'", shell=True)
+            f"PYTHONPATH='{tree}' '{PY}' -P -m qslogs report -q '{z}' -o '{work / 'before.html'}'", shell=True)
     return cmds
 
 
