@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import zipfile
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +29,7 @@ from qslogs.qvd_loader import load_qvds
 from qslogs_synth.qvd_types import every_field_type
 from qslogs_synth.qvd_writer import frame_column, write_qvd, write_qvd_columns
 from tests.conftest import SHARED_REAL
+from tests.test_license_qvd import allocation_frame as license_allocations
 
 STAMP = datetime(2026, 11, 1, tzinfo=UTC)
 T0 = datetime(2026, 1, 5, 9, 30)
@@ -63,18 +64,7 @@ def events_frame() -> pl.DataFrame:
 
 def allocation_frame() -> pl.DataFrame:
     """Like the License Monitor's allocation overview, plus a numeric id the analysis does not use."""
-    return pl.DataFrame(
-        {
-            "RowId": [1, 2, 3],
-            "UserDirectory": ["CORP", "CORP", "CORP"],
-            "UserId": ["ann", "bob", "carl"],
-            "AccessType": ["Analyzer", "Professional", "Analyzer"],
-            "AllocatedDate": [date(2026, 1, 5), date(2026, 2, 1), date(2026, 3, 1)],
-            "RemovedDate": [None, date(2026, 4, 1), None],
-            "LastUsed": [T0 + timedelta(days=100), None, T0 + timedelta(days=70)],
-        },
-        schema_overrides={"RemovedDate": pl.Date},
-    )
+    return license_allocations().select(pl.Series("RowId", [1, 2, 3]), pl.all())
 
 
 def _qvd_folder(root: Path) -> Path:
