@@ -11,6 +11,7 @@ from rich.text import Text
 
 from qslogs.analyses import AnalysisOptions, run_analyses
 from qslogs.analyses.reloads import ReloadsResult
+from qslogs.analyses.reloads.aggregates import FAILED
 from qslogs.commands.options import (
     bundle_paths,
     json_option,
@@ -98,7 +99,7 @@ def _name(path: Any) -> str:
 
 def _failed_runs(data: dict[str, Any]) -> list[FitTable | str]:
     runs = data["runs"]
-    failed = [r for r in runs if r["outcome"] in ("failed", "aborted")]
+    failed = [r for r in runs if r["outcome"] in FAILED]
     total = data["meta"]["runs_total"]
     head = f"Failed runs: {len(failed)} of {total} task runs (times UTC)"
     if not failed:

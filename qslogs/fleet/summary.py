@@ -18,7 +18,7 @@ import polars as pl
 from qslogs.analyses.input_result import InputResult
 from qslogs.analyses.licenses.result import LicensesResult
 from qslogs.analyses.reloads import ReloadsResult
-from qslogs.analyses.reloads.aggregates import FAILED as RELOAD_FAILURES
+from qslogs.analyses.reloads.aggregates import FAILED
 from qslogs.analyses.result import Result
 from qslogs.findings import Severity
 from qslogs.jsonable import frame_rows, to_jsonable
@@ -33,7 +33,6 @@ MONITORS = {"License Monitor": "license_monitor", "Operations Monitor": "operati
 #: Keys of each monitoring app in the summary (absent upstream → null).
 MONITOR_KEYS = ("name", "verdict", "last_success", "last_attempt", "last_status", "failures_since_success",
                 "stale_at", "failing_since")
-FAILED = list(RELOAD_FAILURES)
 
 
 def site_summary(site: str, bundle: str, report: str | None, results: Mapping[str, Result],

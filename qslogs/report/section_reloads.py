@@ -13,6 +13,7 @@ from typing import Any
 import polars as pl
 
 from qslogs.analyses.reloads import ReloadsResult
+from qslogs.analyses.reloads.aggregates import FAILED
 from qslogs.analyses.reloads.findings import manual_reload_key
 from qslogs.jsonable import frame_rows
 from qslogs.report.charts import Series, heatmap, line_chart
@@ -21,7 +22,7 @@ from qslogs.report.filters import fmt_duration, fmt_int, fmt_ts, ts_ms
 from qslogs.report.log_lines import line_clock
 from qslogs.report.model import Block, Callout, Chart, Column, Section
 from qslogs.report.section_nodes import nodes_block
-from qslogs.report.section_scripts import FAILED, script_logs_block
+from qslogs.report.section_scripts import script_logs_block
 from qslogs.report.sections import details, make_table
 
 #: Tasks drawn in the durations chart at most (the ones with the most runs); one colour each.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from qslogs.analyses.reloads.aggregates import FAILED as AGGREGATED_FAILED
+from qslogs.analyses.reloads.aggregates import FAILED
 from qslogs.report.filters import fmt_int
 from qslogs.report.model import Block, Column
 from qslogs.report.sections import make_table
@@ -12,7 +12,6 @@ from qslogs.report.sections import make_table
 #: Script logs listed at most (newest first).
 SCRIPT_LOG_ROWS = 300
 #: Outcomes shown as failures (red rows) across the Reloads section (the analysis' own list).
-FAILED = AGGREGATED_FAILED
 
 
 def _start_shown(row: dict[str, Any]) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from typing import Any
 
 import polars as pl
 
+from qslogs.analyses.reloads.aggregates import FAILED
 from qslogs.analyses.reloads.health import age_words, hours_between
 from qslogs.analyses.reloads.run_outcome import NOTE_NOT_COLLECTED
 from qslogs.findings import (
@@ -100,7 +101,7 @@ def _day_words(when: datetime, now: datetime | None) -> str:
 def _failures_of(runs: pl.DataFrame, tasks: list[str], after: datetime | None) -> dict[str, Any]:
     """The failed runs of ``tasks`` after ``after``: count, first and last start, and the runs seen."""
     mine = runs.filter(pl.coalesce("task", "task_id").is_in(tasks))
-    failed = mine.filter(pl.col("outcome").is_in(["failed", "aborted"]))
+    failed = mine.filter(pl.col("outcome").is_in(FAILED))
     if after is not None:
         failed = failed.filter(pl.col("start") > after)
     return {

@@ -14,6 +14,7 @@ from typing import Any
 
 import polars as pl
 
+from qslogs.analyses.reloads.aggregates import FAILED
 from qslogs.findings import cause_persistence
 from qslogs.timeutil import UTC_DATETIME
 
@@ -128,7 +129,7 @@ def verdict_of(
         return "missing" if has_scheduler else "unknown"
     if age_h is None or age_h > stale_hours:
         return "stale"
-    return "failing" if last_outcome in ("failed", "aborted") else "ok"
+    return "failing" if last_outcome in FAILED else "ok"
 
 
 def monitoring_apps(
@@ -163,7 +164,7 @@ def monitoring_apps(
             mine.height, last["outcome"] if last else None, age_h, stale_hours, has_scheduler
         )
         since = mine.filter(pl.col("time") > last_success) if isinstance(last_success, datetime) else mine
-        failures = since.filter(pl.col("outcome").is_in(["failed", "aborted"]))
+        failures = since.filter(pl.col("outcome").is_in(FAILED))
         root = None
         if failures.height and verdict in ("stale", "failing"):
             root = _root_cause(failures.row(-1, named=True))

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from qslogs.analyses.reloads.aggregates import FAILED
 from qslogs.analyses.reloads.script_link import script_lines, script_summaries
 from qslogs.analyses.reloads.task_runs import kind_lazy
 from qslogs.frames import Frames
@@ -35,7 +36,7 @@ def scheduler_context(frames: Frames, runs: pl.LazyFrame) -> pl.LazyFrame:
     """Scheduler lines around each failed or aborted run: same ExecutionId (any time), or same TaskId, or a
     node-wide WARN/ERROR line, between ``start − 120 s`` and ``stop + 60 s``. For initiation failures these
     lines are the only evidence of what went wrong (formats.md §5.6)."""
-    failed = runs.filter(pl.col("outcome").is_in(["failed", "aborted"])).select(
+    failed = runs.filter(pl.col("outcome").is_in(FAILED)).select(
         "run_key",
         "execution_id",
         "task_id",

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from qslogs.analyses.reloads.aggregates import FAILED
 from qslogs.frames import Frames
 from qslogs.schemas import kind_schema
 
@@ -344,7 +345,7 @@ def task_runs(frames: Frames) -> pl.LazyFrame:
             how="left",
         )
         .with_columns(
-            pl.when(outcome_of(pl.col("status")).is_in(["failed", "aborted"]))
+            pl.when(outcome_of(pl.col("status")).is_in(FAILED))
             .then(pl.coalesce("failure_reason", "__reason"))
             .otherwise(pl.col("failure_reason"))
             .alias("failure_reason")
